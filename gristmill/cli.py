@@ -1,0 +1,91 @@
+"""The `gristmill` command line.
+
+    gristmill run --input X [--input Y] --output OUT [--config FILE] [--overwrite] [Beam options...]
+    gristmill demo [--output DIR]
+    gristmill sample-warc PATH [--seed N]
+
+Anything `run` does not know is handed to Beam untouched (`--runner`,
+`--direct_num_workers`, `--s3_endpoint_url`, `--project`, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from gristmill import __version__
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gristmill", description="Web-crawl curation for LLM pretraining, on Apache Beam.")
+    parser.add_argument("--version", action="version", version=f"gristmill {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the pipeline (unknown options go to Beam)")
+    run.add_argument("--input", action="append", required=True, metavar="SPEC",
+                     help="WARC/ARC/WET path, glob, folder, s3://bucket/prefix, https:// URL or cc:CC-MAIN-YYYY-WW:N (repeatable)")
+    run.add_argument("--output", required=True, help="output folder (local, s3:// or gs://)")
+    run.add_argument("--config", help="YAML config (default: configs/default.yaml)")
+    run.add_argument("--overwrite", action="store_true", help="replace an earlier run in the output folder")
+    run.add_argument("--no-progress", action="store_true", help="no live progress line")
+
+    demo = commands.add_parser("demo", help="write the embedded sample WARC and run the pipeline on it")
+    demo.add_argument("--output", default="build/demo", help="demo folder (default: build/demo)")
+    demo.add_argument("--config", help="YAML config (default: configs/default.yaml)")
+
+    sample = commands.add_parser("sample-warc", help="write the project's sample WARC")
+    sample.add_argument("path")
+    sample.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def _run(inputs: list[str], output: str, config_path: str | None, beam_args: list[str], *, overwrite: bool, progress: bool) -> int:
+    from pipeline.config import load_config
+    from pipeline.runner import format_summary, run_pipeline
+
+    config = load_config(config_path)
+    funnel = run_pipeline(inputs, output, config, beam_args, version=__version__, overwrite=overwrite, progress=progress)
+    print(format_summary(funnel, output))
+    return 0 if funnel["conserved"] else 3
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args, extra = _parser().parse_known_args(argv)
+    from pipeline.config import ConfigError
+    from pipeline.runner import OutputExistsError
+    from pipeline.sources import InputError
+
+    try:
+        if args.command == "run":
+            return _run(args.input, args.output, args.config, extra, overwrite=args.overwrite, progress=not args.no_progress)
+        if extra:
+            print(f"gristmill {args.command}: unknown options {' '.join(extra)}", file=sys.stderr)
+            return 2
+        if args.command == "sample-warc":
+            from pipeline.demo_corpus import write_sample_warc
+
+            summary = write_sample_warc(args.path, seed=args.seed)
+            print(f"wrote {summary.path}: {summary.records} records, {summary.html_responses} HTML pages")
+            return 0
+        if args.command == "demo":
+            from pipeline.demo_corpus import write_sample_warc
+
+            warc = os.path.join(args.output, "input", "sample.warc.gz")
+            os.makedirs(os.path.dirname(warc), exist_ok=True)
+            summary = write_sample_warc(warc)
+            print(f"sample WARC: {warc} ({summary.records} records)")
+            output = os.path.join(args.output, "out")
+            code = _run([warc], output, args.config, [], overwrite=True, progress=True)
+            print(f"demo outputs: Parquet under {output}/data/, manifest {output}/manifest.json, funnel {output}/stats/funnel.json")
+            return code
+    except (ConfigError, InputError, OutputExistsError) as err:
+        print(f"gristmill: {err}", file=sys.stderr)
+        return 2
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

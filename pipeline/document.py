@@ -1,0 +1,135 @@
+"""The records that flow through the pipeline, and the accounting vocabulary.
+
+Two record kinds: a `Capture` is one HTTP response as read from a WARC (raw HTML,
+decoded to `str`); a `Document` is extracted text plus everything later stages
+learn about it. Both are frozen: a stage returns `dataclasses.replace(doc, ...)`.
+
+Every record read ends in exactly one place: kept, or dropped with exactly one
+`DropReason` by exactly one stage. `Rejection` is what a stage emits on its
+dropped output; the funnel is computed from those (see `pipeline/funnel.py`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping
+from typing import Protocol
+
+
+class DropReason(str, enum.Enum):
+    """Why a record left the pipeline, named for the failure."""
+
+    # ingest: a file that could not be opened or read to its end (after retries)
+    UNREADABLE_INPUT = "unreadable_input"
+    # ingest: WARC record kinds that are not pages
+    REQUEST_RECORD = "request_record"
+    METADATA_RECORD = "metadata_record"
+    REVISIT_RECORD = "revisit_record"
+    WARCINFO_RECORD = "warcinfo_record"
+    OTHER_RECORD_TYPE = "other_record_type"
+    # ingest: responses that are not usable HTML pages
+    HTTP_STATUS = "http_status"
+    NOT_HTML = "not_html"
+    TOO_LARGE = "too_large"
+    TRUNCATED_RECORD = "truncated_record"
+    CORRUPT_RECORD = "corrupt_record"
+    DECODE_ERROR = "decode_error"
+    BINARY_PAYLOAD = "binary_payload"
+    EMPTY_PAYLOAD = "empty_payload"
+    # extraction
+    EXTRACTION_TIMEOUT = "extraction_timeout"
+    EXTRACTION_ERROR = "extraction_error"
+    EMPTY_TEXT = "empty_text"
+    # language identification
+    LANGUAGE_SCORE_TOO_LOW = "language_score_too_low"
+    LANGUAGE_NOT_WANTED = "language_not_wanted"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Verdict:
+    """A filter's decision: keep (reason is None) or drop with one reason."""
+
+    reason: DropReason | None = None
+
+    @property
+    def keep(self) -> bool:
+        return self.reason is None
+
+
+KEEP = Verdict()
+
+
+def drop(reason: DropReason) -> Verdict:
+    return Verdict(reason)
+
+
+class Counter(Protocol):
+    """Where stages count things; Beam metrics in the pipeline, a dict in tests."""
+
+    def inc(self, name: str, n: int = 1) -> None: ...
+
+
+class DictCounter(dict):
+    """A `Counter` backed by a dict, for tests and pure code."""
+
+    def inc(self, name: str, n: int = 1) -> None:
+        self[name] = self.get(name, 0) + n
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a record came from: enough to find it again in the crawl."""
+
+    source_file: str  # the WARC/ARC/WET path or URL as given
+    source_offset: int  # byte offset of the gzip member (Common Crawl index convention)
+    record_index: int  # position of the record inside that member (usually 0)
+    warc_record_id: str = ""
+    crawl: str = ""  # e.g. "CC-MAIN-2024-22", from warcinfo or the path; "" if unknown
+    fetch_time: str = ""  # WARC-Date, ISO 8601 UTC
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Capture:
+    """One HTTP 200 HTML (or WET text) capture, decoded to Unicode."""
+
+    id: str
+    url: str
+    content: str  # HTML, or plain text when `is_text` (WET conversion records)
+    provenance: Provenance
+    charset: str = ""  # the charset the payload was decoded with
+    is_text: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Document:
+    """Extracted text and what the stages learned about it.
+
+    Score fields are None until the stage that sets them exists in the run.
+    """
+
+    id: str
+    url: str
+    host: str
+    text: str
+    provenance: Provenance
+    charset: str = ""
+    lang: str = ""
+    lang_score: float = 0.0
+    domain: str = "unknown"
+    quality_score: float | None = None
+    toxicity_score: float | None = None
+    pii_counts: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    dup_cluster_size: int = 1
+    metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Rejection:
+    """What a stage emits for a dropped record: no text, so no PII in audit or logs."""
+
+    stage: str
+    reason: DropReason
+    id: str = ""
+    url: str = ""
+    detail: str = ""  # short, machine-made (e.g. "status=404"); never page content

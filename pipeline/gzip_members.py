@@ -1,0 +1,141 @@
+"""Split a gzip stream into members, each readable as its own decompressed stream.
+
+Common Crawl writes every WARC record as its own gzip member, and the CC index
+points at member offsets. Reading member by member means a corrupt or truncated
+member costs only the records inside it: on a decompression error the reader
+re-scans the bytes after the member's start for the next gzip header.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import BinaryIO
+
+GZIP_MAGIC = b"\x1f\x8b\x08"
+_CHUNK = 64 * 1024
+# Raw bytes of the current member kept for re-scanning after an error. Per-record
+# members are far smaller; a whole-file single member just loses this safety net.
+_MAX_HISTORY = 8 * 1024 * 1024
+
+
+class TruncatedMemberError(EOFError):
+    """The stream ended inside a gzip member."""
+
+
+class CorruptMemberError(ValueError):
+    """A gzip member failed to decompress."""
+
+
+class RawStream:
+    """A forward-only byte stream with push-back and an absolute offset."""
+
+    def __init__(self, stream: BinaryIO):
+        self._stream = stream
+        self._pending = bytearray()
+        self.offset = 0  # absolute offset of the next byte `read` returns
+
+    def read(self, n: int = _CHUNK) -> bytes:
+        if self._pending:
+            data = bytes(self._pending[:n])
+            del self._pending[:n]
+        else:
+            data = self._stream.read(n)
+        self.offset += len(data)
+        return data
+
+    def unread(self, data: bytes) -> None:
+        if data:
+            self._pending[:0] = data
+            self.offset -= len(data)
+
+    def peek(self, n: int) -> bytes:
+        while len(self._pending) < n:
+            chunk = self._stream.read(max(_CHUNK, n - len(self._pending)))
+            if not chunk:
+                break
+            self._pending += chunk
+        return bytes(self._pending[:n])
+
+    def skip_to_gzip_header(self) -> int:
+        """Discard bytes up to the next gzip header (or the end); return how many were skipped."""
+        skipped = 0
+        while True:
+            head = self.peek(_CHUNK)
+            if not head:
+                return skipped
+            at = head.find(GZIP_MAGIC)
+            if at == 0:
+                return skipped
+            if at < 0:
+                # keep the last two bytes: the magic may straddle the chunk boundary
+                at = max(len(head) - (len(GZIP_MAGIC) - 1), 1) if len(head) >= len(GZIP_MAGIC) else len(head)
+            self.read(at)
+            skipped += at
+
+
+class MemberReader:
+    """File-like view of one gzip member's decompressed bytes.
+
+    Reading past the member's end returns b"" and leaves the raw stream at the
+    next member. Raises `CorruptMemberError` / `TruncatedMemberError`.
+    """
+
+    def __init__(self, raw: RawStream):
+        self._raw = raw
+        self._decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._start = raw.offset
+        self._history = bytearray()  # raw bytes fed so far, for recovery
+        self._tail = b""  # input not yet consumed because of max_length
+        self.eof = False
+
+    def read(self, size: int = -1) -> bytes:
+        if self.eof:
+            return b""
+        if size is None or size < 0:
+            size = 1 << 30
+        out = bytearray()
+        while len(out) < size and not self.eof:
+            data = self._tail or self._next_raw()
+            try:
+                out += self._decompressor.decompress(data, size - len(out))
+            except zlib.error as err:
+                raise CorruptMemberError(str(err)) from err
+            self._tail = self._decompressor.unconsumed_tail
+            if self._decompressor.eof:
+                self.eof = True
+                self._raw.unread(self._decompressor.unused_data)
+        return bytes(out)
+
+    def _next_raw(self) -> bytes:
+        data = self._raw.read(_CHUNK)
+        if not data:
+            raise TruncatedMemberError("stream ended inside a gzip member")
+        if self._history is not None:
+            self._history += data
+            if len(self._history) > _MAX_HISTORY:
+                self._history = None
+        return data
+
+    def drain(self) -> None:
+        """Consume the rest of the member (bounded memory; output discarded)."""
+        while not self.eof:
+            self.read(_CHUNK)
+
+    def recover(self) -> None:
+        """After an error, move the raw stream to the next member.
+
+        A member that decompressed to its end already left the stream at the next
+        member. Otherwise the bytes after this member's first byte are pushed back
+        and scanned for the next gzip header: a cut member followed by a good one
+        fails only once the decompressor has eaten into the good one.
+        """
+        if not self.eof and self._history is not None:
+            self._raw.unread(bytes(self._history[1:]))
+            self._history = bytearray()
+        self._raw.skip_to_gzip_header()
+
+    def close(self) -> None:
+        pass
+
+    def readable(self) -> bool:
+        return True

@@ -1,0 +1,111 @@
+"""Run the graph: Beam options, output folder preparation, progress, and the summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, S3Options, StandardOptions, WorkerOptions
+
+from pipeline.config import GristmillConfig
+from pipeline.funnel import FUNNEL_PATH
+from pipeline.graph import MANIFEST_PATH, build_pipeline
+from pipeline.progress import ProgressDisplay
+
+_LOCAL_RUNNERS = {"DirectRunner", "BundleBasedDirectRunner", "SwitchingDirectRunner"}
+_OUTPUT_PARTS = ("data", "stats", "rejected", MANIFEST_PATH)
+
+
+class OutputExistsError(RuntimeError):
+    """The output folder holds an earlier run and --overwrite was not given."""
+
+
+def pipeline_options(beam_args: list[str], config: GristmillConfig) -> tuple[PipelineOptions, GristmillConfig]:
+    """Beam options from the command line, with gristmill's local defaults.
+
+    Defaults: DirectRunner in multi_processing mode with one worker per core.
+    `--s3_endpoint_url` also points gristmill's own S3 reader at that server.
+    """
+    options = PipelineOptions(beam_args)
+    standard = options.view_as(StandardOptions)
+    if not standard.runner:
+        standard.runner = "DirectRunner"
+    if standard.runner in _LOCAL_RUNNERS:
+        direct = options.view_as(DirectOptions)
+        if "--direct_running_mode" not in " ".join(beam_args):
+            direct.direct_running_mode = "multi_processing"
+        if not any(a.startswith("--direct_num_workers") for a in beam_args):
+            direct.direct_num_workers = os.cpu_count() or 1
+    if not any(a.startswith("--default_sdk_harness_log_level") for a in beam_args):
+        options.view_as(WorkerOptions).default_sdk_harness_log_level = "WARNING"
+    endpoint = options.view_as(S3Options).s3_endpoint_url
+    if endpoint and not config.ingest.s3.endpoint_url:
+        import dataclasses
+
+        s3 = dataclasses.replace(config.ingest.s3, endpoint_url=endpoint)
+        config = dataclasses.replace(config, ingest=dataclasses.replace(config.ingest, s3=s3))
+    return options, config
+
+
+def prepare_output(output_dir: str, overwrite: bool) -> None:
+    """Refuse to mix runs in one folder; with overwrite, remove the earlier run's outputs."""
+    existing = [f"{output_dir.rstrip('/')}/{part}" for part in _OUTPUT_PARTS]
+    present = [path for path in existing if FileSystems.exists(path)]
+    if not present:
+        return
+    if not overwrite:
+        raise OutputExistsError(f"{output_dir} already holds a run ({', '.join(os.path.basename(p) for p in present)}); pass --overwrite to replace it")
+    for path in present:
+        if "://" not in path and os.path.isdir(path):
+            shutil.rmtree(path)
+        elif "://" in path and not path.endswith(".json"):
+            matches = FileSystems.match([path.rstrip("/") + "/**"])[0].metadata_list
+            if matches:
+                FileSystems.delete([m.path for m in matches])
+        else:
+            FileSystems.delete([path])
+
+
+def run_pipeline(
+    inputs: list[str], output_dir: str, config: GristmillConfig, beam_args: list[str], *, version: str, overwrite: bool = False, progress: bool = True
+) -> dict:
+    """Run to completion; return the funnel (read back from what the pipeline wrote)."""
+    options, config = pipeline_options(beam_args, config)
+    prepare_output(output_dir, overwrite)
+    local = options.view_as(StandardOptions).runner in _LOCAL_RUNNERS and progress
+    progress_dir = tempfile.mkdtemp(prefix="gristmill-progress-") if local else None
+    try:
+        p = beam.Pipeline(options=options)
+        build_pipeline(p, inputs=inputs, output_dir=output_dir, config=config, version=version, progress_dir=progress_dir)
+        if progress_dir:
+            with ProgressDisplay(progress_dir):
+                p.run().wait_until_finish()
+        else:
+            p.run().wait_until_finish()
+    finally:
+        if progress_dir:
+            shutil.rmtree(progress_dir, ignore_errors=True)
+    with FileSystems.open(f"{output_dir.rstrip('/')}/{FUNNEL_PATH}") as source:
+        return json.loads(source.read())
+
+
+def format_summary(funnel: dict, output_dir: str) -> str:
+    """The end-of-run table: per stage in/out/dropped, then drops by reason."""
+    lines = [f"{'stage':<18}{'in':>10}{'out':>10}{'dropped':>10}"]
+    for stage in funnel["stages"]:
+        lines.append(f"{stage['stage']:<18}{stage['in']:>10,}{stage['out']:>10,}{stage['dropped']:>10,}")
+    lines.append("")
+    lines.append(f"{'drop reason':<28}{'records':>10}")
+    for reason, count in funnel["dropped_by_reason"].items():
+        lines.append(f"{reason:<28}{count:>10,}")
+    lines.append("")
+    status = "conserved" if funnel["conserved"] else "NOT CONSERVED (a bug: please report)"
+    lines.append(f"records read {funnel['records_read']:,} = kept {funnel['kept']:,} + dropped {funnel['dropped']:,}: {status}")
+    lines.append(f"outputs: {output_dir.rstrip('/')}/{{data/, {MANIFEST_PATH}, {FUNNEL_PATH}}}")
+    return "\n".join(lines)
+
+

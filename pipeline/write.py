@@ -1,0 +1,86 @@
+"""`WriteShards`: documents to zstd Parquet under `data/domain=<tag>/`.
+
+Each domain gets ceil(docs / rows_per_shard) shards; a document's shard is a
+hash of its id. A shard is written to a temporary name and renamed, so a reader
+never sees a half-written `part-*.parquet`, and a retried bundle rewrites it whole.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+
+import apache_beam as beam
+import pyarrow as pa
+import pyarrow.parquet as pq
+from apache_beam.io.filesystems import FileSystems
+
+from pipeline.config import OutputConfig
+from pipeline.schema import SCHEMA, document_to_row
+
+
+def shard_path(domain: str, index: int, count: int) -> str:
+    """Path of a shard relative to the output folder."""
+    return f"data/domain={domain}/part-{index:05d}-of-{count:05d}.parquet"
+
+
+def assign_shard(row: dict, counts: dict[str, int], rows_per_shard: int):
+    """((domain, shard index, shard count), row): a stable hash of the id picks the shard."""
+    count = max(1, math.ceil(counts[row["domain"]] / rows_per_shard))
+    return (row["domain"], int(row["id"][:12], 16) % count, count), row
+
+
+class _WriteShardFn(beam.DoFn):
+    def __init__(self, output_dir: str, config: OutputConfig):
+        self._output_dir = output_dir.rstrip("/")
+        self._config = config
+
+    def process(self, element):
+        # ((domain, index, count), Iterable[row]) -> shard info dict
+        (domain, index, count), rows = element
+        relative = shard_path(domain, index, count)
+        final = f"{self._output_dir}/{relative}"
+        temporary = f"{final}.tmp-{uuid.uuid4().hex}"
+        n_rows = tokens = 0
+        compression = None if self._config.compression == "none" else self._config.compression
+        level = self._config.compression_level if compression == "zstd" else None
+        with FileSystems.create(temporary) as sink:
+            with pq.ParquetWriter(sink, SCHEMA, compression=compression, compression_level=level) as writer:
+                batch = []
+                for row in rows:
+                    batch.append(row)
+                    if len(batch) >= self._config.row_group_rows:
+                        n_rows, tokens = self._flush(writer, batch, n_rows, tokens)
+                if batch or n_rows == 0:
+                    n_rows, tokens = self._flush(writer, batch, n_rows, tokens)
+        FileSystems.rename([temporary], [final])
+        size = FileSystems.match([final])[0].metadata_list[0].size_in_bytes
+        yield {"path": relative, "domain": domain, "rows": n_rows, "bytes": size, "tokens_estimate": tokens}
+
+    def _flush(self, writer: pq.ParquetWriter, batch: list[dict], n_rows: int, tokens: int) -> tuple[int, int]:
+        table = pa.Table.from_pylist(batch, schema=SCHEMA)
+        writer.write_table(table, row_group_size=self._config.row_group_rows)
+        tokens += sum(row["token_estimate"] for row in batch)
+        n_rows += len(batch)
+        batch.clear()
+        return n_rows, tokens
+
+
+class WriteShards(beam.PTransform):
+    """PCollection[Document] -> PCollection[shard info dict] (one per Parquet file written)."""
+
+    def __init__(self, output_dir: str, config: OutputConfig):
+        super().__init__()
+        self._output_dir = output_dir
+        self._config = config
+
+    def expand(self, docs):
+        rows = docs | "ToRow" >> beam.Map(document_to_row)
+        # PCollection[(domain, n_docs)], a small side input
+        counts = rows | "DomainOf" >> beam.Map(lambda row: row["domain"]) | "CountPerDomain" >> beam.combiners.Count.PerElement()
+        return (
+            rows
+            | "AssignShard" >> beam.Map(assign_shard, counts=beam.pvalue.AsDict(counts), rows_per_shard=self._config.rows_per_shard)
+            | "GroupShards" >> beam.GroupByKey()
+            | "WriteParquet" >> beam.ParDo(_WriteShardFn(self._output_dir, self._config))
+        )

