@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import uuid
+import zlib
 
 import apache_beam as beam
 import pyarrow as pa
@@ -27,7 +28,7 @@ def shard_path(domain: str, index: int, count: int) -> str:
 def assign_shard(row: dict, counts: dict[str, int], rows_per_shard: int):
     """((domain, shard index, shard count), row): a stable hash of the id picks the shard."""
     count = max(1, math.ceil(counts[row["domain"]] / rows_per_shard))
-    return (row["domain"], int(row["id"][:12], 16) % count, count), row
+    return (row["domain"], zlib.crc32(row["id"].encode()) % count, count), row
 
 
 class _WriteShardFn(beam.DoFn):
