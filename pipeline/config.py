@@ -107,8 +107,9 @@ class LangIdConfig:
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class OutputConfig:
-    rows_per_shard: int = 100_000
-    """Target documents per Parquet file (files of roughly 100-500 MB on web text)."""
+    rows_per_shard: int = 50_000
+    """Target documents per Parquet file (roughly 100 MB of zstd Parquet on web text). A writer
+    holds one shard in memory to sort it by id."""
     row_group_rows: int = 2_000
     """Rows per Parquet row group: small enough for streaming readers (a few MB)."""
     compression: str = "zstd"

@@ -1,7 +1,7 @@
 """`WriteShards`: documents to zstd Parquet under `data/domain=<tag>/`.
 
 Each domain gets ceil(docs / rows_per_shard) shards; a document's shard is a
-hash of its id. A shard is written to a temporary name and renamed, so a reader
+hash of its id, and rows are sorted by id inside a shard, so reruns are identical. A shard is written to a temporary name and renamed, so a reader
 never sees a half-written `part-*.parquet`, and a retried bundle rewrites it whole.
 """
 
@@ -48,7 +48,9 @@ class _WriteShardFn(beam.DoFn):
         with FileSystems.create(temporary) as sink:
             with pq.ParquetWriter(sink, SCHEMA, compression=compression, compression_level=level) as writer:
                 batch = []
-                for row in rows:
+                # sorted by id so a rerun writes byte-identical shards (idempotent manifest);
+                # this holds one shard in memory, which `rows_per_shard` bounds
+                for row in sorted(rows, key=lambda r: r["id"]):
                     batch.append(row)
                     if len(batch) >= self._config.row_group_rows:
                         n_rows, tokens = self._flush(writer, batch, n_rows, tokens)
