@@ -41,7 +41,7 @@ def pipeline_options(beam_args: list[str], config: GristmillConfig) -> tuple[Pip
         if not any(a.startswith("--direct_num_workers") for a in beam_args):
             direct.direct_num_workers = os.cpu_count() or 1
     if not any(a.startswith("--default_sdk_harness_log_level") for a in beam_args):
-        options.view_as(WorkerOptions).default_sdk_harness_log_level = "WARNING"
+        options.view_as(WorkerOptions).default_sdk_harness_log_level = "ERROR"  # Beam workers warn about their own set-up on every start
     endpoint = options.view_as(S3Options).s3_endpoint_url
     if endpoint and not config.ingest.s3.endpoint_url:
         import dataclasses
