@@ -14,7 +14,8 @@ from typing import BinaryIO
 GZIP_MAGIC = b"\x1f\x8b\x08"
 _CHUNK = 64 * 1024
 # Raw bytes of the current member kept for re-scanning after an error. Per-record
-# members are far smaller; a whole-file single member just loses this safety net.
+# members are far smaller; a longer member keeps only its latest raw chunk, so
+# recovery rescans from where decoding failed instead of from the member's start.
 _MAX_HISTORY = 8 * 1024 * 1024
 
 
@@ -85,6 +86,7 @@ class MemberReader:
         self._decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
         self._start = raw.offset
         self._history = bytearray()  # raw bytes fed so far, for recovery
+        self._history_from_start = True  # False once only the latest chunk is kept
         self._tail = b""  # input not yet consumed because of max_length
         self.eof = False
 
@@ -110,10 +112,10 @@ class MemberReader:
         data = self._raw.read(_CHUNK)
         if not data:
             raise TruncatedMemberError("stream ended inside a gzip member")
-        if self._history is not None:
-            self._history += data
-            if len(self._history) > _MAX_HISTORY:
-                self._history = None
+        if len(self._history) + len(data) > _MAX_HISTORY:
+            self._history = bytearray()
+            self._history_from_start = False
+        self._history += data
         return data
 
     def drain(self) -> None:
@@ -127,10 +129,11 @@ class MemberReader:
         A member that decompressed to its end already left the stream at the next
         member. Otherwise the bytes after this member's first byte are pushed back
         and scanned for the next gzip header: a cut member followed by a good one
-        fails only once the decompressor has eaten into the good one.
+        fails only once the decompressor has eaten into the good one. A member too
+        long to keep whole is rescanned from the latest chunk it read.
         """
-        if not self.eof and self._history is not None:
-            self._raw.unread(bytes(self._history[1:]))
+        if not self.eof:
+            self._raw.unread(bytes(self._history[1:] if self._history_from_start else self._history))
             self._history = bytearray()
         self._raw.skip_to_gzip_header()
 

@@ -75,6 +75,7 @@ def run_pipeline(
 ) -> dict:
     """Run to completion; return the funnel (read back from what the pipeline wrote)."""
     options, config = pipeline_options(beam_args, config)
+    FileSystems.set_options(options)  # s3:// needs its endpoint and keys before the pipeline exists
     prepare_output(output_dir, overwrite)
     local = options.view_as(StandardOptions).runner in _LOCAL_RUNNERS and progress
     progress_dir = tempfile.mkdtemp(prefix="gristmill-progress-") if local else None

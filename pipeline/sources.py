@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import glob
 import gzip
+import http.client
 import io
 import logging
 import os
@@ -86,18 +87,30 @@ def _expand_s3(uri: str, config: S3Config) -> list[str]:
     has_glob = glob.has_magic(key)
     prefix = key.split("*")[0].split("?")[0].split("[")[0] if has_glob else key
     keys = []
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        keys.extend(obj["Key"] for obj in page.get("Contents", []) if _s3_key_matches(obj["Key"], key, has_glob))
+    try:
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            keys.extend(obj["Key"] for obj in page.get("Contents", []) if _s3_key_matches(obj["Key"], key, has_glob))
+    except client.exceptions.NoSuchBucket:
+        raise InputError(f"input {uri!r}: bucket {bucket!r} does not exist") from None
     return [f"s3://{bucket}/{k}" for k in sorted(keys)]
 
 
 def _s3_key_matches(name: str, spec_key: str, has_glob: bool) -> bool:
     if has_glob:
-        return fnmatch.fnmatchcase(name, spec_key)
+        return _glob_match(name.split("/"), spec_key.split("/"))
     if name == spec_key:
         return True
     under = not spec_key or name.startswith(spec_key.rstrip("/") + "/")
     return under and name.endswith(ARCHIVE_SUFFIXES)
+
+
+def _glob_match(parts: list[str], pattern: list[str]) -> bool:
+    """Match '/'-separated parts as a local glob does: '*' stays in one folder, a '**' part spans any number."""
+    if not pattern:
+        return not parts
+    if pattern[0] == "**":
+        return any(_glob_match(parts[i:], pattern[1:]) for i in range(len(parts) + 1))
+    return bool(parts) and fnmatch.fnmatchcase(parts[0], pattern[0]) and _glob_match(parts[1:], pattern[1:])
 
 
 def _expand_crawl(spec: str, config: IngestConfig) -> list[str]:
@@ -110,6 +123,8 @@ def _expand_crawl(spec: str, config: IngestConfig) -> list[str]:
         count = int(parts[2]) if len(parts) == 3 else None
     except ValueError:
         raise InputError(f"crawl spec {spec!r}: N must be an integer") from None
+    if count is not None and count < 1:
+        raise InputError(f"crawl spec {spec!r}: N must be >= 1")
     base = config.commoncrawl_base.rstrip("/") + "/"
     listing = f"{base}crawl-data/{crawl}/warc.paths.gz"
     try:
@@ -137,7 +152,7 @@ def _s3_opener(uri: str, config: S3Config) -> Callable[[int], BinaryIO]:
         try:
             kwargs = {"Range": f"bytes={offset}-"} if offset else {}
             return client.get_object(Bucket=bucket, Key=key, **kwargs)["Body"]
-        except client.exceptions.NoSuchKey as err:
+        except (client.exceptions.NoSuchKey, client.exceptions.NoSuchBucket) as err:
             raise FileNotFoundError(uri) from err
 
     return open_at
@@ -159,10 +174,14 @@ def _http_opener(url: str) -> Callable[[int], BinaryIO]:
 
 
 def _is_retryable(err: Exception) -> bool:
+    from botocore.exceptions import ClientError
+
     if isinstance(err, FileNotFoundError):
         return False
     if isinstance(err, urllib.error.HTTPError):
         return err.code in _RETRYABLE_HTTP
+    if isinstance(err, ClientError):  # AccessDenied and the like will not change on a retry
+        return err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") in _RETRYABLE_HTTP
     return True  # dropped connections, timeouts, botocore read errors
 
 
@@ -176,36 +195,43 @@ class ResumableStream(io.RawIOBase):
         self._name = name
         self._offset = 0
         self._body: BinaryIO | None = None
-        self._retry(lambda: self._reopen())
+        self._retry(lambda: None)  # open now, so that a missing file fails here
 
-    def _reopen(self) -> None:
-        if self._body is not None:
+    def _discard_body(self) -> None:
+        body, self._body = self._body, None
+        if body is not None:
             try:
-                self._body.close()
+                body.close()
             except Exception:  # noqa: BLE001 -- the old body is already broken
                 pass
-        self._body = self._open_at(self._offset)
 
     def _retry(self, action):
+        """Run `action` on an open body; each attempt (re)opens at the current offset if needed."""
         for attempt in range(1, self._attempts + 1):
             try:
+                if self._body is None:
+                    self._body = self._open_at(self._offset)
                 return action()
             except Exception as err:  # noqa: BLE001 -- filtered by _is_retryable
                 if attempt == self._attempts or not _is_retryable(err):
                     raise
                 log.warning("%s: %s at byte %d; retry %d/%d", self._name, type(err).__name__, self._offset, attempt, self._attempts)
+                self._discard_body()
                 time.sleep(min(self._backoff_s * 2 ** (attempt - 1), 20.0))
-                try:
-                    self._reopen()
-                except Exception as reopen_err:  # noqa: BLE001 -- retried on the next turn
-                    if not _is_retryable(reopen_err):
-                        raise
+
+    def _read_body(self, size: int) -> bytes:
+        data = self._body.read(size)
+        if not data and size and getattr(self._body, "length", None):
+            # http.client answers b"" instead of raising when the server closes mid-body;
+            # its `length` still holds the bytes that Content-Length promised
+            raise http.client.IncompleteRead(b"", self._body.length)
+        return data
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
-        data = self._retry(lambda: self._body.read(len(buffer)))
+        data = self._retry(lambda: self._read_body(len(buffer)))
         buffer[: len(data)] = data
         self._offset += len(data)
         return len(data)

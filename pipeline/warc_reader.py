@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
@@ -50,8 +50,12 @@ def read_archive(stream: BinaryIO, source: str, config: IngestConfig) -> Iterato
     """Yield one Capture or Rejection per record of a WARC/ARC/WET file (gzip or plain)."""
     raw = RawStream(stream)
     state = _FileState(source)
-    if raw.peek(len(GZIP_MAGIC)) != GZIP_MAGIC:
-        yield from _read_plain(raw, state, config)
+    if raw.peek(64).lstrip().startswith((b"WARC/", b"filedesc://")):
+        # An uncompressed file has no member boundaries to resynchronize on: an error ends it.
+        failure = yield from _read_records(raw, state, 0, config)
+        if failure is not None:
+            index, err = failure
+            yield _reject(state, DropReason.CORRUPT_RECORD, 0, index, type(err).__name__)
         return
     while raw.peek(1):
         offset = raw.offset
@@ -60,30 +64,52 @@ def read_archive(stream: BinaryIO, source: str, config: IngestConfig) -> Iterato
             yield _reject(state, DropReason.CORRUPT_RECORD, offset, 0, f"{skipped} bytes of garbage between members")
             continue
         member = MemberReader(raw)
-        index = 0
-        try:
-            for record in ArchiveIterator(member, arc2warc=True, ensure_http_headers=False):
-                yield _classify(record, state, offset, index, config)
-                index += 1
-            member.drain()
-        except TruncatedMemberError:
-            yield _reject(state, DropReason.TRUNCATED_RECORD, offset, index, "file ends inside a gzip member")
+        failure = yield from _read_records(member, state, offset, config)
+        if failure is not None:
+            index, err = failure
             member.recover()
-        except Exception as err:  # noqa: BLE001 -- any failure costs this member only
-            reason = DropReason.CORRUPT_RECORD
-            yield _reject(state, reason, offset, index, f"{type(err).__name__}")
-            member.recover()
+            # A corrupt member can make the decompressor run on to the end of the file;
+            # the file ended inside this member only if no later member was found.
+            if isinstance(err, TruncatedMemberError) and not raw.peek(1):
+                yield _reject(state, DropReason.TRUNCATED_RECORD, offset, index, "file ends inside a gzip member")
+            else:
+                yield _reject(state, DropReason.CORRUPT_RECORD, offset, index, type(err).__name__)
 
 
-def _read_plain(raw: RawStream, state: _FileState, config: IngestConfig) -> Iterator[Capture | Rejection]:
-    """An uncompressed file has no member boundaries to resynchronize on: an error ends it."""
-    index = 0
+def _read_records(stream: MemberReader | RawStream, state: _FileState, offset: int,
+                  config: IngestConfig) -> Generator[Capture | Rejection, None, tuple[int, Exception] | None]:
+    """Yield one result per record of `stream`; on an error, return (index of the record lost, error).
+
+    Each result is held back until the bytes after its record have been read: a
+    too-short Content-Length shows only there (warcio counts a record not followed
+    by blank lines in `err_count`), and a gzip member's CRC only at the member's
+    end. An error then replaces the held result, so no record is both kept and
+    rejected, and a record from a corrupt member is never kept.
+    """
+    records = ArchiveIterator(stream, arc2warc=True, ensure_http_headers=False)
+    index, held, bad_endings = 0, None, 0
     try:
-        for record in ArchiveIterator(raw, arc2warc=True, ensure_http_headers=False):
-            yield _classify(record, state, 0, index, config)
-            index += 1
-    except Exception as err:  # noqa: BLE001 -- counted; the records before it are kept
-        yield _reject(state, DropReason.CORRUPT_RECORD, 0, index, f"{type(err).__name__} in uncompressed file")
+        for record in records:
+            if held is not None:
+                yield _check_ending(held, records.err_count > bad_endings, state, offset, index)
+                held, index = None, index + 1
+            bad_endings = records.err_count
+            held = _classify(record, state, offset, index, config)
+        if isinstance(stream, MemberReader):
+            stream.drain()
+    except Exception as err:  # noqa: BLE001 -- any failure costs the record being read only
+        return index, err
+    if held is not None:
+        yield _check_ending(held, records.err_count > bad_endings, state, offset, index)
+    return None
+
+
+def _check_ending(held: Capture | Rejection, bad_ending: bool, state: _FileState, offset: int,
+                  index: int) -> Capture | Rejection:
+    """A record not followed by blank lines had a too-short Content-Length: its payload is cut."""
+    if bad_ending:
+        return _reject(state, DropReason.CORRUPT_RECORD, offset, index, "Content-Length too short", held.url)
+    return held
 
 
 def _reject(state: _FileState, reason: DropReason, offset: int, index: int, detail: str = "", url: str = "") -> Rejection:

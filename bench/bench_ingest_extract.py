@@ -1,0 +1,309 @@
+"""Ingest + extraction benchmark on the 1,033 real pages of trafilatura-eval.
+
+    .venv/bin/python bench/bench_ingest_extract.py [--pages N] [--repeats R] [--quick]
+
+Builds a Common Crawl-like WARC (one gzip member per record, request + response)
+in a temp folder, then measures on this machine, each the same way (wall clock,
+pages/s = HTML pages / seconds): bare trafilatura and resiliparse loops
+in-process with the pipeline's extractor settings; the full pipeline on
+DirectRunner multi_processing with 1 and 2 workers, and its fixed start-up cost
+on a 5-page WARC; peak RSS per process kind; extraction quality against the
+snippets of evaldata.json. Repeats run round-robin and report the median.
+Prints Markdown; asserts nothing about timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import gzip
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psutil
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from pipeline.config import load_config
+from pipeline.decoding import charset_from_content_type, decode_html
+from pipeline.extractors import make_extractor
+
+from extraction_quality import Quality, Snippets, load_annotations, score_quality  # bench/, next to this file
+
+REPO = Path(__file__).resolve().parent.parent
+EVAL_DIR = REPO.parent / "shared" / "data" / "extraction" / "trafilatura-eval"
+QUICK_PAGES = 150
+STARTUP_PAGES = 5  # small enough that the run is almost all fixed cost
+SAMPLE_INTERVAL_S = 0.2
+BACKENDS = ("trafilatura", "resiliparse")
+WORKER_COUNTS = (1, 2)
+GOAL_OVERHEAD = 1.3  # pipeline 1-worker time / bare trafilatura time
+GOAL_SCALING = 0.85  # (rate with 2 workers / rate with 1) / 2
+
+PeakRss = dict[str, tuple[int, int]]  # process kind -> (processes seen, peak RSS bytes)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Page:
+    name: str
+    url: str
+    payload: bytes  # the HTML bytes as served, not decoded
+    content_type: str
+    snippets: Snippets | None  # None: the page is not in evaldata.json
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Sample:
+    """One timed run."""
+
+    pages: int
+    seconds: float
+    docs: int  # non-empty texts (bare loops) or documents written (pipeline)
+    peak_rss: PeakRss = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Measurement:
+    """The repeats of one run, summarized by the median time."""
+
+    samples: tuple[Sample, ...]
+
+    @property
+    def seconds(self) -> float:
+        return statistics.median(s.seconds for s in self.samples)
+
+    @property
+    def rate(self) -> float:
+        return self.samples[0].pages / self.seconds
+
+    @property
+    def peak_rss(self) -> PeakRss:
+        merged: PeakRss = {}
+        for sample in self.samples:
+            for kind, (count, peak) in sample.peak_rss.items():
+                seen, best = merged.get(kind, (0, 0))
+                merged[kind] = (max(seen, count), max(best, peak))
+        return merged
+
+
+def load_pages(limit: int | None) -> list[Page]:
+    """The eval pages in file-name order; URL and snippets from evaldata.json where listed."""
+    annotations = load_annotations(EVAL_DIR / "evaldata.json")
+    pages = []
+    for path in sorted((EVAL_DIR / "html").glob("*.gz"))[:limit]:
+        name = path.name.removesuffix(".gz")
+        payload = gzip.decompress(path.read_bytes())
+        try:
+            payload.decode("utf-8")
+            content_type = "text/html; charset=utf-8"
+        except UnicodeDecodeError:
+            content_type = "text/html"  # a legacy charset: the pipeline reads <meta> or detects it
+        url, snippets = annotations.get(name, (f"https://trafilatura-eval.invalid/{name}", None))
+        pages.append(Page(name, url, payload, content_type, snippets))
+    return pages
+
+
+def write_warc(pages: list[Page], path: Path) -> None:
+    """Common Crawl layout: warcinfo, then a request and a response record per page, each its own gzip member."""
+    with open(path, "wb") as sink:
+        writer = WARCWriter(sink, gzip=True)
+        writer.write_record(writer.create_warcinfo_record(path.name, {"software": "gristmill bench", "isPartOf": "bench-trafilatura-eval"}))
+        for page in pages:
+            parts = urlsplit(page.url)
+            request_headers = StatusAndHeaders(
+                f"GET {parts.path or '/'} HTTP/1.1", [("Host", parts.netloc), ("User-Agent", "CCBot/2.0")], is_http_request=True
+            )
+            response_headers = StatusAndHeaders(
+                "200 OK", [("Content-Type", page.content_type), ("Content-Length", str(len(page.payload)))], protocol="HTTP/1.1"
+            )
+            request = writer.create_warc_record(page.url, "request", http_headers=request_headers)
+            response = writer.create_warc_record(page.url, "response", payload=io.BytesIO(page.payload), http_headers=response_headers)
+            writer.write_request_response_pair(request, response)
+
+
+def time_bare(extract, decoded: list[str], pages: list[Page]) -> tuple[Sample, list[str]]:
+    """One in-process loop over pages decoded beforehand, exactly as ReadWarc decodes them."""
+    start = time.perf_counter()
+    texts = [extract(html, page.url) for html, page in zip(decoded, pages)]
+    seconds = time.perf_counter() - start
+    return Sample(len(pages), seconds, sum(1 for t in texts if t.strip())), texts
+
+
+def process_kind(process: psutil.Process, root_pid: int) -> str:
+    if process.pid == root_pid:
+        return "main (gristmill run, runner)"
+    if process.name() == "sh":  # Beam launches each SDK worker through `/bin/sh -c`
+        return "/bin/sh wrapper"
+    cmdline = " ".join(process.cmdline())
+    if "pipeline.sandbox" in cmdline:
+        return "extraction sandbox"
+    if "sdk_worker_main" in cmdline:
+        return "Beam SDK worker"
+    return f"other ({process.name()})"
+
+
+class TreeRssSampler:
+    """Peak RSS per process kind over a process and all its descendants."""
+
+    def __init__(self, root_pid: int):
+        self._root = psutil.Process(root_pid)
+        self._kinds: dict[int, str] = {}
+        self._peaks: dict[int, int] = {}
+
+    def sample(self) -> None:
+        try:
+            tree = [self._root, *self._root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return
+        for process in tree:
+            try:
+                if process.pid not in self._kinds:
+                    self._kinds[process.pid] = process_kind(process, self._root.pid)
+                rss = process.memory_info().rss
+            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                continue
+            self._peaks[process.pid] = max(rss, self._peaks.get(process.pid, 0))
+
+    def peaks_by_kind(self) -> PeakRss:
+        by_kind: PeakRss = {}
+        for pid, peak in self._peaks.items():
+            count, best = by_kind.get(self._kinds[pid], (0, 0))
+            by_kind[self._kinds[pid]] = (count + 1, max(best, peak))
+        return by_kind
+
+
+def pipeline_command(warc: Path, output: Path, workers: int) -> list[str]:
+    return [
+        sys.executable, "-m", "gristmill.cli", "run", "--input", str(warc), "--output", str(output), "--overwrite", "--no-progress",
+        "--direct_running_mode=multi_processing", f"--direct_num_workers={workers}",
+    ]
+
+
+def time_pipeline(warc: Path, pages: int, workers: int, workdir: Path) -> Sample:
+    """Wall clock of one `gristmill run` process, from launch to exit, sampling its process tree."""
+    output = workdir / f"out-{warc.stem}-{workers}"
+    log_path = workdir / f"{output.name}.log"
+    with open(log_path, "wb") as log:
+        start = time.perf_counter()
+        process = subprocess.Popen(pipeline_command(warc, output, workers), cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        sampler = TreeRssSampler(process.pid)
+        while True:
+            sampler.sample()
+            try:
+                process.wait(timeout=SAMPLE_INTERVAL_S)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+        seconds = time.perf_counter() - start
+    if process.returncode != 0:
+        sys.exit(f"gristmill run on {warc.name} with {workers} worker(s) exited {process.returncode}:\n{log_path.read_text()[-3000:]}")
+    funnel = json.loads((output / "stats" / "funnel.json").read_text())
+    return Sample(pages, seconds, funnel["kept"], sampler.peaks_by_kind())
+
+
+def bare_label(backend: str) -> str:
+    return f"bare {backend} (in-process loop)"
+
+
+def pipeline_label(workers: int, *, startup: bool = False) -> str:
+    plural = "s" if workers > 1 else ""
+    return f"pipeline start-up, {workers} worker{plural}, {STARTUP_PAGES} pages" if startup else f"pipeline, {workers} worker{plural}"
+
+
+def busy_share() -> float:
+    """Share of all cores busy over 2 s while this script sleeps: other work on a shared machine."""
+    return psutil.cpu_percent(interval=2.0) / 100
+
+
+def print_report(command: str, pages: list[Page], warc: Path, runs: dict[str, Measurement], quality: dict[str, Quality],
+                 busy: tuple[float, float]) -> None:
+    repeats = len(next(iter(runs.values())).samples)
+    print("## Ingest + extraction benchmark (trafilatura-eval pages)\n")
+    print(f"{os.cpu_count()} cores, busy with other work {busy[0]:.0%} before and {busy[1]:.0%} after; {len(pages):,} pages, "
+          f"{sum(len(p.payload) for p in pages) / 1e6:.1f} MB of HTML; WARC {warc.stat().st_size / 1e6:.1f} MB gzip, "
+          f"{2 * len(pages) + 1:,} records; median of {repeats} round-robin repeat(s)\n")
+    print("| run | pages | seconds | range (s) | pages/s | docs | docs/s |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for label, m in runs.items():
+        times = [s.seconds for s in m.samples]
+        spread = f"{min(times):.1f}-{max(times):.1f}" if repeats > 1 else "-"
+        docs = m.samples[-1].docs
+        print(f"| {label} | {m.samples[0].pages:,} | {m.seconds:.2f} | {spread} | {m.rate:.1f} "
+              f"| {docs:,} | {docs / m.seconds:.1f} |")
+
+    bare = runs[bare_label("trafilatura")].seconds
+    t1, t2 = (runs[pipeline_label(w)].seconds for w in WORKER_COUNTS)
+    s1, s2 = (runs[pipeline_label(w, startup=True)].seconds for w in WORKER_COUNTS)
+    print("\n| figure | as measured | start-up subtracted | goal |")
+    print("|---|---:|---:|---:|")
+    print(f"| pipeline 1 worker time / bare trafilatura time | {t1 / bare:.2f} | {(t1 - s1) / bare:.2f} | <= {GOAL_OVERHEAD} |")
+    print(f"| 2-worker scaling efficiency (rate2 / rate1) / 2 | {t1 / t2 / 2:.0%} | {(t1 - s1) / (t2 - s2) / 2:.0%} | >= {GOAL_SCALING:.0%} |")
+    print(f"| fixed start-up ({STARTUP_PAGES}-page WARC), 1 / 2 workers | {s1:.2f} s / {s2:.2f} s | | |")
+
+    peaks = {w: runs[pipeline_label(w)].peak_rss for w in WORKER_COUNTS}
+    print(f"\n| process kind (peak RSS, sampled every {SAMPLE_INTERVAL_S} s) | 1 worker: processes | MiB | 2 workers: processes | MiB |")
+    print("|---|---:|---:|---:|---:|")
+    for kind in sorted({k for by_kind in peaks.values() for k in by_kind}):
+        cells = [f"{count} | {peak / 2**20:.0f}" for count, peak in (peaks[w].get(kind, (0, 0)) for w in WORKER_COUNTS)]
+        print(f"| {kind} | {' | '.join(cells)} |")
+
+    annotated = next(iter(quality.values())).pages
+    print(f"\n| extraction quality ({annotated:,} annotated pages) | pages/s | `with` found | `without` absent | F1 |")
+    print("|---|---:|---:|---:|---:|")
+    for backend, q in quality.items():
+        print(f"| {backend} | {runs[bare_label(backend)].rate:.1f} | {q.with_found:.1%} | {q.without_absent:.1%} | {q.f1:.3f} |")
+
+    print(f"\ncommand: `{command}`")
+    shown = " ".join(pipeline_command(Path("WARC"), Path("OUT"), 1)[1:]).replace("--direct_num_workers=1", "--direct_num_workers={1,2}")
+    print(f"pipeline runs: `python {shown}`")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=None, help="use the first N pages by file name (default: all)")
+    parser.add_argument("--repeats", type=int, default=3, help="round-robin repeats of every run; the median is reported (default: 3)")
+    parser.add_argument("--quick", action="store_true", help=f"smoke run: {QUICK_PAGES} pages, one repeat")
+    args = parser.parse_args()
+    if not EVAL_DIR.is_dir():
+        sys.exit(f"skipped: shared data not found at {EVAL_DIR}")
+    busy_before = busy_share()
+    pages = load_pages(QUICK_PAGES if args.quick else args.pages)
+    repeats = 1 if args.quick else args.repeats
+    config = load_config().extract  # the settings `gristmill run` uses
+    extractors = {backend: make_extractor(dataclasses.replace(config, backend=backend)) for backend in BACKENDS}
+    decoded = [decode_html(page.payload, charset_from_content_type(page.content_type))[0] for page in pages]
+
+    samples: dict[str, list[Sample]] = {}
+    texts: dict[str, list[str]] = {}
+    with tempfile.TemporaryDirectory(prefix="gristmill-bench-") as tmp:
+        workdir = Path(tmp)
+        warc, tiny = workdir / "bench.warc.gz", workdir / "tiny.warc.gz"
+        write_warc(pages, warc)
+        write_warc(pages[:STARTUP_PAGES], tiny)
+        for repeat in range(repeats):
+            # Round-robin, so a slow spell on the machine spreads over every run.
+            for backend, extract in extractors.items():
+                sample, texts[backend] = time_bare(extract, decoded, pages)
+                samples.setdefault(bare_label(backend), []).append(sample)
+            for workers in WORKER_COUNTS:
+                sample = time_pipeline(tiny, STARTUP_PAGES, workers, workdir)
+                samples.setdefault(pipeline_label(workers, startup=True), []).append(sample)
+            for workers in WORKER_COUNTS:
+                samples.setdefault(pipeline_label(workers), []).append(time_pipeline(warc, len(pages), workers, workdir))
+            print(f"repeat {repeat + 1}/{repeats} done", file=sys.stderr)
+        runs = {label: Measurement(tuple(runs)) for label, runs in samples.items()}
+        quality = {backend: score_quality((p.snippets, t) for p, t in zip(pages, texts[backend]) if p.snippets) for backend in BACKENDS}
+        command = " ".join([".venv/bin/python", "bench/bench_ingest_extract.py", *sys.argv[1:]])
+        print_report(command, pages, warc, runs, quality, (busy_before, busy_share()))
+
+
+if __name__ == "__main__":
+    main()
