@@ -43,9 +43,9 @@ setup(
     description="Web-crawl curation pipeline for LLM pretraining, on Apache Beam",
     python_requires=">=3.10",
     packages=find_packages(include=["gristmill*", "pipeline*", "filters*", "classifiers*", "trainer*"]),
-    package_data={"": ["*.yaml"], "gristmill": ["configs/*.yaml"]},
-    include_package_data=True,
-    install_requires=["pyyaml>=6"],
-    extras_require={"pipeline": PIPELINE, "train": TRAIN, "dev": DEV + PIPELINE},
+    # The pipeline's packages are the base install: Beam's --setup_file installs the
+    # package on workers without extras. `pipeline` stays as an explicit alias.
+    install_requires=PIPELINE,
+    extras_require={"pipeline": PIPELINE, "train": TRAIN, "dev": DEV},
     entry_points={"console_scripts": ["gristmill=gristmill.cli:main"]},
 )

@@ -53,7 +53,6 @@ PeakRss = dict[str, tuple[int, int]]  # process kind -> (processes seen, peak RS
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Page:
-    name: str
     url: str
     payload: bytes  # the HTML bytes as served, not decoded
     content_type: str
@@ -107,7 +106,7 @@ def load_pages(limit: int | None) -> list[Page]:
         except UnicodeDecodeError:
             content_type = "text/html"  # a legacy charset: the pipeline reads <meta> or detects it
         url, snippets = annotations.get(name, (f"https://trafilatura-eval.invalid/{name}", None))
-        pages.append(Page(name, url, payload, content_type, snippets))
+        pages.append(Page(url, payload, content_type, snippets))
     return pages
 
 
@@ -218,16 +217,38 @@ def pipeline_label(workers: int, *, startup: bool = False) -> str:
     return f"pipeline start-up, {workers} worker{plural}, {STARTUP_PAGES} pages" if startup else f"pipeline, {workers} worker{plural}"
 
 
-def busy_share() -> float:
-    """Share of all cores busy over 2 s while this script sleeps: other work on a shared machine."""
-    return psutil.cpu_percent(interval=2.0) / 100
+class OtherCpuMeter:
+    """CPU the rest of the machine used while the benchmark ran, as a share of all cores.
+
+    Machine-wide busy time minus this process's own and its reaped children's
+    (the pipeline runs, their Beam workers and sandboxes): on a shared machine
+    this says how much the timings were competing with.
+    """
+
+    def __init__(self):
+        self._start = (time.perf_counter(), self._machine_busy(), self._own())
+
+    @staticmethod
+    def _machine_busy() -> float:
+        times = psutil.cpu_times()
+        return sum(times) - times.idle - times.iowait
+
+    @staticmethod
+    def _own() -> float:
+        times = os.times()
+        return times.user + times.system + times.children_user + times.children_system
+
+    def share(self) -> float:
+        wall, busy, own = self._start
+        others = (self._machine_busy() - busy) - (self._own() - own)
+        return max(others, 0.0) / ((time.perf_counter() - wall) * (os.cpu_count() or 1))
 
 
 def print_report(command: str, pages: list[Page], warc: Path, runs: dict[str, Measurement], quality: dict[str, Quality],
-                 busy: tuple[float, float]) -> None:
+                 others_cpu: float) -> None:
     repeats = len(next(iter(runs.values())).samples)
     print("## Ingest + extraction benchmark (trafilatura-eval pages)\n")
-    print(f"{os.cpu_count()} cores, busy with other work {busy[0]:.0%} before and {busy[1]:.0%} after; {len(pages):,} pages, "
+    print(f"{os.cpu_count()} cores, other processes used {others_cpu:.0%} of the CPU meanwhile; {len(pages):,} pages, "
           f"{sum(len(p.payload) for p in pages) / 1e6:.1f} MB of HTML; WARC {warc.stat().st_size / 1e6:.1f} MB gzip, "
           f"{2 * len(pages) + 1:,} records; median of {repeats} round-robin repeat(s)\n")
     print("| run | pages | seconds | range (s) | pages/s | docs | docs/s |")
@@ -272,9 +293,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="round-robin repeats of every run; the median is reported (default: 3)")
     parser.add_argument("--quick", action="store_true", help=f"smoke run: {QUICK_PAGES} pages, one repeat")
     args = parser.parse_args()
+    if args.repeats < 1 or (args.pages is not None and args.pages < STARTUP_PAGES):
+        parser.error(f"--repeats must be >= 1 and --pages >= {STARTUP_PAGES}")
     if not EVAL_DIR.is_dir():
         sys.exit(f"skipped: shared data not found at {EVAL_DIR}")
-    busy_before = busy_share()
+    others = OtherCpuMeter()
     pages = load_pages(QUICK_PAGES if args.quick else args.pages)
     repeats = 1 if args.quick else args.repeats
     config = load_config().extract  # the settings `gristmill run` uses
@@ -299,10 +322,10 @@ def main() -> None:
             for workers in WORKER_COUNTS:
                 samples.setdefault(pipeline_label(workers), []).append(time_pipeline(warc, len(pages), workers, workdir))
             print(f"repeat {repeat + 1}/{repeats} done", file=sys.stderr)
-        runs = {label: Measurement(tuple(runs)) for label, runs in samples.items()}
+        runs = {label: Measurement(tuple(taken)) for label, taken in samples.items()}
         quality = {backend: score_quality((p.snippets, t) for p, t in zip(pages, texts[backend]) if p.snippets) for backend in BACKENDS}
         command = " ".join([".venv/bin/python", "bench/bench_ingest_extract.py", *sys.argv[1:]])
-        print_report(command, pages, warc, runs, quality, (busy_before, busy_share()))
+        print_report(command, pages, warc, runs, quality, others.share())
 
 
 if __name__ == "__main__":
