@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import pickle
+import zlib
 
 import apache_beam as beam
 
@@ -43,6 +45,16 @@ class _ReadArchiveFn(beam.DoFn):
         self._progress.flush()
 
 
+def pack_capture(capture: Capture) -> bytes:
+    """Captures cross the shuffle zlib-compressed: HTML shrinks ~5x, and a local
+    runner holds everything read in memory until the next stage starts."""
+    return zlib.compress(pickle.dumps(capture, protocol=pickle.HIGHEST_PROTOCOL), 1)
+
+
+def unpack_capture(blob: bytes) -> Capture:
+    return pickle.loads(zlib.decompress(blob))
+
+
 class ReadWarc(beam.PTransform):
     """Read every record of the inputs; keep 200 HTML responses (and WET text).
 
@@ -68,5 +80,10 @@ class ReadWarc(beam.PTransform):
             | "SpreadFiles" >> beam.Reshuffle()
             | "ReadRecords" >> beam.ParDo(_ReadArchiveFn(self._config, self._progress_dir)).with_outputs(DROPPED, main="kept")
         )
-        captures = results.kept | "SpreadRecords" >> beam.Reshuffle()
+        captures = (
+            results.kept
+            | "PackCaptures" >> beam.Map(pack_capture)
+            | "SpreadRecords" >> beam.Reshuffle()
+            | "UnpackCaptures" >> beam.Map(unpack_capture)
+        )
         return StageOutput(captures, results[DROPPED])

@@ -129,7 +129,7 @@ def _classify(record, state: _FileState, offset: int, index: int, config: Ingest
     if rec_type != "response":
         return _reject(state, DropReason.OTHER_RECORD_TYPE, offset, index, rec_type, url)
     http = record.http_headers
-    if http is None or not url.startswith(("http://", "https://")):
+    if http is None:
         return _reject(state, DropReason.NOT_HTML, offset, index, "not an HTTP response", url)
     status = http.get_statuscode()
     if status != "200":
