@@ -102,6 +102,8 @@ def load_pages(limit: int | None) -> list[Page]:
         except UnicodeDecodeError:
             content_type = "text/html"  # a legacy charset: the pipeline reads <meta> or detects it
         url, snippets = annotations.get(name, (f"https://trafilatura-eval.invalid/{name}", None))
+        if not url.startswith(("http://", "https://")):  # 37 eval keys are labels such as "hard::x.html"
+            url = f"https://trafilatura-eval.invalid/{name}"
         pages.append(Page(url, payload, content_type, snippets))
     return pages
 

@@ -164,11 +164,19 @@ def _http_opener(url: str) -> Callable[[int], BinaryIO]:
         if offset:
             headers["Range"] = f"bytes={offset}-"
         try:
-            return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=60)
+            response = urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=60)
         except urllib.error.HTTPError as err:
             if err.code == 404:
                 raise FileNotFoundError(url) from err
             raise
+        if offset and response.status != 206:  # the server ignored Range: skip to the offset ourselves
+            remaining = offset
+            while remaining:
+                chunk = response.read(min(remaining, 1 << 20))
+                if not chunk:
+                    raise http.client.IncompleteRead(b"", remaining)
+                remaining -= len(chunk)
+        return response
 
     return open_at
 

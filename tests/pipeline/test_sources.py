@@ -183,6 +183,8 @@ class _RangeHandler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
+        if fault == "ignore-range":  # a server without Range support answers 200 and the whole body
+            rng = None
         start = int(rng.removeprefix("bytes=").split("-")[0]) if rng else 0
         payload = body[start:]
         self.send_response(206 if rng else 200)
@@ -295,6 +297,14 @@ def test_a_dropped_connection_and_a_503_are_resumed_with_range_requests(range_se
     assert len(got) == len(expected) and _sha256(got) == _sha256(expected)
     half = len(expected) // 2
     assert range_server.requests == [(f"/{key}", None), (f"/{key}", f"bytes={half}-"), (f"/{key}", f"bytes={half}-")]
+
+
+def test_a_resume_against_a_server_that_ignores_range_skips_to_the_offset(range_server):
+    key = next(iter(CRAWL_FILES))
+    expected = range_server.files[key]
+    range_server.faults[f"/{key}"] = ["drop", "ignore-range"]
+    got = _read(range_server.url + key, IngestConfig(http_retries=3))
+    assert _sha256(got) == _sha256(expected)
 
 
 def test_a_missing_url_is_file_not_found_without_retries(range_server, caplog):
