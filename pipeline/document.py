@@ -44,6 +44,15 @@ class DropReason(str, enum.Enum):
     # language identification
     LANGUAGE_SCORE_TOO_LOW = "language_score_too_low"
     LANGUAGE_NOT_WANTED = "language_not_wanted"
+    # safety
+    BLOCKED_DOMAIN = "blocked_domain"
+    BLOCKED_URL = "blocked_url"
+    TOO_MUCH_PII = "too_much_pii"
+    TOXIC = "toxic"
+    # deduplication
+    URL_DUPLICATE = "url_duplicate"
+    EXACT_DUPLICATE = "exact_duplicate"
+    NEAR_DUPLICATE = "near_duplicate"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
