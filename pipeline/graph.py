@@ -1,9 +1,10 @@
 """The pipeline graph, read as one sentence:
 
-    ReadWarc | ExtractText | IdentifyLanguage | WriteShards  (+ RecordFunnel, WriteManifest)
+    ReadWarc | ExtractText | IdentifyLanguage | ApplySafety | Deduplicate | ApplyQuality | WriteShards
+    (+ RecordFunnel, WriteManifest)
 
-Stages still to come (safety, dedup, quality, domain tagging) slot in between
-IdentifyLanguage and WriteShards and add their (name, StageOutput) to the funnel.
+Domain tagging and mixture reweighting (still to come) slot in before WriteShards
+and add their (name, StageOutput) to the funnel.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from pipeline.config import GristmillConfig
 from pipeline.extract import ExtractText
 from pipeline.funnel import RecordFunnel, funnel_inputs, write_json
 from pipeline.ingest import ReadWarc
+from pipeline.dedup import Deduplicate
 from pipeline.langid import IdentifyLanguage
+from pipeline.quality import ApplyQuality
+from pipeline.safety import ApplySafety
 from pipeline.manifest import build_manifest
 from pipeline.progress import ProgressWriter
 from pipeline.schema import SCHEMA_VERSION
@@ -56,10 +60,20 @@ def build_pipeline(
     read = p | "ReadWarc" >> read_warc
     extracted = read.kept | "ExtractText" >> ExtractText(config.extract)
     identified = extracted.kept | "IdentifyLanguage" >> IdentifyLanguage(config.langid)
-    kept = identified.kept | "CountKept" >> beam.ParDo(_CountKeptFn(progress_dir))
+    safe = identified.kept | "ApplySafety" >> ApplySafety(config.safety)
+    unique = safe.kept | "Deduplicate" >> Deduplicate(config.dedup)
+    good = unique.kept | "ApplyQuality" >> ApplyQuality(config.quality)
+    kept = good.kept | "CountKept" >> beam.ParDo(_CountKeptFn(progress_dir))
     shards = kept | "WriteShards" >> WriteShards(output_dir, config.output)
 
-    stages = [("ReadWarc", read), ("ExtractText", extracted), ("IdentifyLanguage", identified)]
+    stages = [
+        ("ReadWarc", read),
+        ("ExtractText", extracted),
+        ("IdentifyLanguage", identified),
+        ("ApplySafety", safe),
+        ("Deduplicate", unique),
+        ("ApplyQuality", good),
+    ]
     funnel = funnel_inputs(stages) | "RecordFunnel" >> RecordFunnel(output_dir, [name for name, _ in stages])
     (
         shards

@@ -22,3 +22,11 @@ def shared_warcs(shared_data: Path) -> list[Path]:
     files = sorted(p for p in (shared_data / "warc").rglob("*") if p.name.endswith((".warc.gz", ".arc.gz", ".wet.gz")))
     assert files, "no WARC/ARC/WET files under shared/data/warc"
     return files
+
+
+# Later stages switched off, for tests about ingest, extraction and accounting.
+STAGES_OFF = {
+    "safety": {"pii": {"enabled": False}, "toxicity": {"enabled": False}},
+    "dedup": {"url": False, "exact": False, "near": False},
+    "quality": {"enabled": False},
+}

@@ -46,7 +46,9 @@ def test_every_record_is_accounted_for(run, shared_warcs):
 def test_output_schema_languages_and_manifest(run):
     out, funnel = run
     table = pq.read_table(out / "data")
-    assert table.num_rows == funnel["kept"] > 150
+    assert table.num_rows == funnel["kept"] > 20
+    assert [s["stage"] for s in funnel["stages"]] == [
+        "ReadWarc", "ExtractText", "IdentifyLanguage", "ApplySafety", "Deduplicate", "ApplyQuality"]
     for path in (out / "data").rglob("*.parquet"):
         assert pq.read_schema(path).remove_metadata() == SCHEMA.remove_metadata()
     rows = table.to_pylist()
@@ -56,8 +58,7 @@ def test_output_schema_languages_and_manifest(run):
     assert all(r["lang_score"] >= 0.5 for r in rows)
     langs = {r["lang"] for r in rows}
     assert "en" in langs
-    wet = [r for r in rows if r["extractor"] == "wet"]
-    assert len(wet) == 1 and wet[0]["crawl"] == "CC-MAIN-2024-22"
+    assert all(r["toxicity_score"] is not None and r["dup_cluster_size"] >= 1 for r in rows)
     manifest = validate_manifest(json.loads((out / "manifest.json").read_text()))
     assert manifest["totals"]["documents"] == funnel["kept"]
     assert sum(s["rows"] for s in manifest["shards"]) == funnel["kept"]
