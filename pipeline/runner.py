@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -24,6 +25,11 @@ class OutputExistsError(RuntimeError):
     """The output folder holds an earlier run and --overwrite was not given."""
 
 
+def _given(beam_args: list[str], flag: str) -> bool:
+    """Whether the user set a Beam flag (as `--flag value` or `--flag=value`)."""
+    return any(arg == flag or arg.startswith(flag + "=") for arg in beam_args)
+
+
 def pipeline_options(beam_args: list[str], config: GristmillConfig) -> tuple[PipelineOptions, GristmillConfig]:
     """Beam options from the command line, with gristmill's local defaults.
 
@@ -36,16 +42,14 @@ def pipeline_options(beam_args: list[str], config: GristmillConfig) -> tuple[Pip
         standard.runner = "DirectRunner"
     if standard.runner in _LOCAL_RUNNERS:
         direct = options.view_as(DirectOptions)
-        if "--direct_running_mode" not in " ".join(beam_args):
+        if not _given(beam_args, "--direct_running_mode"):
             direct.direct_running_mode = "multi_processing"
-        if not any(a.startswith("--direct_num_workers") for a in beam_args):
+        if not _given(beam_args, "--direct_num_workers"):
             direct.direct_num_workers = os.cpu_count() or 1
-    if not any(a.startswith("--default_sdk_harness_log_level") for a in beam_args):
+    if not _given(beam_args, "--default_sdk_harness_log_level"):
         options.view_as(WorkerOptions).default_sdk_harness_log_level = "ERROR"  # Beam workers warn about their own set-up on every start
     endpoint = options.view_as(S3Options).s3_endpoint_url
     if endpoint and not config.ingest.s3.endpoint_url:
-        import dataclasses
-
         s3 = dataclasses.replace(config.ingest.s3, endpoint_url=endpoint)
         config = dataclasses.replace(config, ingest=dataclasses.replace(config.ingest, s3=s3))
     return options, config
