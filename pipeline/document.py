@@ -161,6 +161,7 @@ class Document:
     lang: str = ""
     lang_score: float = 0.0
     domain: str = "unknown"
+    domain_rule: str = ""  # which rule or model set `domain` (e.g. "host:wikipedia.org"); empty until TagDomains runs
     quality_score: float | None = None
     toxicity_score: float | None = None
     pii_counts: Mapping[str, int] = dataclasses.field(default_factory=dict)
