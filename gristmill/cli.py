@@ -48,37 +48,40 @@ def _parser() -> argparse.ArgumentParser:
 # Command groups kept in their own modules: each has `add_parser(commands)`, which
 # registers its subcommands with `set_defaults(handler=...)`; a handler takes the
 # parsed args and returns the exit status.
-_COMMAND_MODULES: list[str] = ["gristmill.classifiers_cli", "gristmill.pii_cli"]
+_COMMAND_MODULES: list[str] = ["gristmill.classifiers_cli", "gristmill.pii_cli", "gristmill.report", "gristmill.tokens_cli", "gristmill.trainer_cli"]
 
 
 def _run(inputs: list[str], output: str, config_path: str | None, beam_args: list[str], *, overwrite: bool, progress: bool) -> int:
     from pipeline.config import load_config
+    from pipeline.graph import read_mixture_error
     from pipeline.runner import format_summary, run_pipeline
 
     config = load_config(config_path)
     funnel = run_pipeline(inputs, output, config, beam_args, version=__version__, overwrite=overwrite, progress=progress)
     print(format_summary(funnel, output))
+    mixture_error = read_mixture_error(output)
+    if mixture_error:
+        print(f"gristmill: {mixture_error} (no manifest.json was written; fix the mixture section and rerun with --overwrite)",
+              file=sys.stderr)
+        return 4
     return 0 if funnel["conserved"] else 3
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args, extra = _parser().parse_known_args(argv)
+    if extra and args.command != "run":
+        print(f"gristmill {args.command}: unknown options {' '.join(extra)}", file=sys.stderr)
+        return 2
+    if hasattr(args, "handler"):
+        return args.handler(args)  # command modules import what they need (`gristmill report` never loads Beam)
     from pipeline.config import ConfigError
     from pipeline.runner import OutputExistsError
     from pipeline.sources import InputError
 
     try:
-        if hasattr(args, "handler"):
-            if extra:
-                print(f"gristmill {args.command}: unknown options {' '.join(extra)}", file=sys.stderr)
-                return 2
-            return args.handler(args)
         if args.command == "run":
             return _run(args.input, args.output, args.config, extra, overwrite=args.overwrite, progress=not args.no_progress)
-        if extra:
-            print(f"gristmill {args.command}: unknown options {' '.join(extra)}", file=sys.stderr)
-            return 2
         if args.command == "sample-warc":
             from pipeline.demo_corpus import write_sample_warc
 
@@ -94,8 +97,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"sample WARC: {warc} ({summary.records} records)")
             output = os.path.join(args.output, "out")
             code = _run([warc], output, args.config, [], overwrite=True, progress=True)
-            print(f"demo outputs: Parquet under {output}/data/, manifest {output}/manifest.json, funnel {output}/stats/funnel.json")
-            return code
+            if code != 0:
+                return code
+            from gristmill.report import write_report
+
+            report, size = write_report(output)
+            print(f"demo outputs: Parquet under {output}/data/, manifest {output}/manifest.json, "
+                  f"stats under {output}/stats/, dashboard {report} ({size / 1024:.0f} KiB)")
+            return 0
     except (ConfigError, InputError, OutputExistsError) as err:
         print(f"gristmill: {err}", file=sys.stderr)
         return 2

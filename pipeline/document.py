@@ -88,6 +88,9 @@ class DropReason(str, enum.Enum):
     TOO_MANY_DUPLICATE_8GRAMS = "too_many_duplicate_8grams"
     TOO_MANY_DUPLICATE_9GRAMS = "too_many_duplicate_9grams"
     TOO_MANY_DUPLICATE_10GRAMS = "too_many_duplicate_10grams"
+    # quality: fastText classifier
+    QUALITY_SCORE_TOO_LOW = "quality_score_too_low"
+    BELOW_QUALITY_TOP_FRACTION = "below_quality_top_fraction"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

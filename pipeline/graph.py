@@ -1,30 +1,38 @@
 """The pipeline graph, read as one sentence:
 
-    ReadWarc | ExtractText | IdentifyLanguage | ApplySafety | Deduplicate | ApplyQuality | WriteShards
-    (+ RecordFunnel, WriteManifest)
+    ReadWarc | ExtractText | IdentifyLanguage | ApplySafety | Deduplicate | ApplyQuality | TagDomains | WriteShards
+    (+ RecordFunnel, RecordStats, WriteManifest)
 
-Domain tagging and mixture reweighting (still to come) slot in before WriteShards
-and add their (name, StageOutput) to the funnel.
+TagDomains drops nothing; it is in the funnel like every stage. The mixture is
+not a stage: WriteManifest plans it from the shards' per-domain token counts
+(pipeline/mixture.py).
 """
 
 from __future__ import annotations
 
+import json
+
 import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
 
 from pipeline.config import GristmillConfig
 from pipeline.extract import ExtractText
 from pipeline.funnel import RecordFunnel, funnel_inputs, write_json
 from pipeline.ingest import ReadWarc
 from pipeline.dedup import Deduplicate
+from pipeline.domains import TagDomains
 from pipeline.langid import IdentifyLanguage
 from pipeline.quality import ApplyQuality
 from pipeline.safety import ApplySafety
-from pipeline.manifest import build_manifest
+from pipeline.manifest import build_manifest, domain_counts
+from pipeline.mixture import MixtureError
 from pipeline.progress import ProgressWriter
 from pipeline.schema import SCHEMA_VERSION
+from pipeline.stats import RecordStats
 from pipeline.write import WriteShards
 
 MANIFEST_PATH = "manifest.json"
+MIXTURE_ERROR_PATH = "stats/mixture_error.json"
 
 
 class _CountKeptFn(beam.DoFn):
@@ -44,12 +52,32 @@ class _CountKeptFn(beam.DoFn):
         self._progress.flush()
 
 
-def _write_manifest(shards: list[dict], funnel: dict, *, output_dir: str, config: GristmillConfig, inputs: list[str], version: str) -> dict:
-    manifest = build_manifest(
-        shards, funnel, config_hash=config.config_hash(), inputs=inputs, schema_version=SCHEMA_VERSION, version=version
-    )
+def _write_manifest(
+    shards: list[dict], funnel: dict, *, output_dir: str, config: GristmillConfig, inputs: list[str], version: str
+) -> dict | None:
+    """Write manifest.json or, when this run's data cannot fill the configured mixture, the reason
+    to stats/mixture_error.json instead (and no manifest). The command line reports that file after
+    the run: an exception here would reach the user buried in a runner's traceback."""
+    try:
+        manifest = build_manifest(
+            shards, funnel, config_hash=config.config_hash(), inputs=inputs, schema_version=SCHEMA_VERSION, version=version,
+            mixture=config.mixture,
+        )
+    except MixtureError as err:
+        counts = {name: {"documents": d.documents, "tokens_estimate": d.tokens} for name, d in domain_counts(shards).items()}
+        write_json(f"{output_dir.rstrip('/')}/{MIXTURE_ERROR_PATH}", {"error": str(err), "domains": counts})
+        return None
     write_json(f"{output_dir.rstrip('/')}/{MANIFEST_PATH}", manifest)
     return manifest
+
+
+def read_mixture_error(output_dir: str) -> str | None:
+    """The reason a finished run wrote no manifest (an impossible mixture), or None."""
+    path = f"{output_dir.rstrip('/')}/{MIXTURE_ERROR_PATH}"
+    if not FileSystems.exists(path):
+        return None
+    with FileSystems.open(path) as source:
+        return json.loads(source.read())["error"]
 
 
 def build_pipeline(
@@ -63,7 +91,8 @@ def build_pipeline(
     safe = identified.kept | "ApplySafety" >> ApplySafety(config.safety)
     unique = safe.kept | "Deduplicate" >> Deduplicate(config.dedup)
     good = unique.kept | "ApplyQuality" >> ApplyQuality(config.quality)
-    kept = good.kept | "CountKept" >> beam.ParDo(_CountKeptFn(progress_dir))
+    tagged = good.kept | "TagDomains" >> TagDomains(config.domains)
+    kept = tagged.kept | "CountKept" >> beam.ParDo(_CountKeptFn(progress_dir))
     shards = kept | "WriteShards" >> WriteShards(output_dir, config.output)
 
     stages = [
@@ -73,8 +102,10 @@ def build_pipeline(
         ("ApplySafety", safe),
         ("Deduplicate", unique),
         ("ApplyQuality", good),
+        ("TagDomains", tagged),
     ]
     funnel = funnel_inputs(stages) | "RecordFunnel" >> RecordFunnel(output_dir, [name for name, _ in stages])
+    kept | "RecordStats" >> RecordStats(output_dir, funnel)
     (
         shards
         | "CollectShards" >> beam.combiners.ToList()

@@ -9,8 +9,14 @@ which drops more, goes first). The kept set does not depend on the order. Every 
 stage when `quality.enabled` is false. A kept document carries the cleaned text
 and a few measurements as strings in `metadata` (see `METADATA_KEYS`).
 
-The fastText quality classifier (QualityConfig.classifier) will run last, once it
-is built: on the documents the heuristics keep, setting `quality_score`.
+Then the fastText quality classifier (QualityConfig.classifier, classifiers/quality.py)
+scores the documents the heuristics keep, in the languages it was trained on,
+setting `quality_score`; it drops nothing unless `min_score` (a fixed threshold,
+QUALITY_SCORE_TOO_LOW) or `keep_top_fraction` is set. The top fraction is taken
+over the whole run, as DCLM does: an approximate quantile of every score
+(Beam's ApproximateQuantiles, 1/1000 resolution) is the cut, passed as a side
+input to a second filter (BELOW_QUALITY_TOP_FRACTION); documents tied at the cut
+are kept. Documents without a score pass both.
 """
 
 from __future__ import annotations
@@ -22,9 +28,10 @@ import apache_beam as beam
 from filters import c4, fineweb, gopher
 from pipeline.config import QualityConfig
 from pipeline.document import Document, DropReason, Rejection
-from pipeline.stage import BeamCounter, StageOutput, rejected, run_stage
+from pipeline.stage import DROPPED, BeamCounter, StageOutput, rejected, run_stage
 
 STAGE = "ApplyQuality"
+_QUANTILES = 1001  # the top-fraction cut: score quantiles every 0.1%
 
 # What a kept document's metadata gains, when the family that measures it ran.
 METADATA_KEYS = ("c4_lines_removed", "sentences", "punctuated_line_frac", "words", "mean_word_length", "stop_words",
@@ -103,9 +110,16 @@ class _ApplyQualityFn(beam.DoFn):
 
     def setup(self) -> None:
         self._counter = BeamCounter(STAGE)
+        classifier = self._config.classifier
+        self._scorer = None
+        if self._config.enabled and classifier.enabled:
+            from classifiers.quality import QualityScorer
+
+            self._scorer = QualityScorer(classifier.model_path)
+        self._languages = frozenset(classifier.languages)
 
     def process(self, doc: Document):
-        # PCollection[Document] -> PCollection[Document] with cleaned text and quality metadata
+        # PCollection[Document] -> PCollection[Document] with cleaned text, quality metadata and quality_score
         if not self._config.enabled:
             yield doc
             return
@@ -116,7 +130,36 @@ class _ApplyQualityFn(beam.DoFn):
         if result.reason is not None:
             yield rejected(Rejection(STAGE, result.reason, doc.id, doc.url, result.detail), self._counter)
             return
-        yield dataclasses.replace(doc, text=result.text, metadata={**doc.metadata, **result.metadata})
+        doc = dataclasses.replace(doc, text=result.text, metadata={**doc.metadata, **result.metadata})
+        if self._scorer is not None and (not self._languages or doc.lang in self._languages):
+            score = self._scorer.score(doc.text)
+            min_score = self._config.classifier.min_score
+            if min_score is not None and score < min_score:
+                detail = f"quality_classifier quality_score={score:.4g}"
+                yield rejected(Rejection(STAGE, DropReason.QUALITY_SCORE_TOO_LOW, doc.id, doc.url, detail), self._counter)
+                return
+            doc = dataclasses.replace(doc, quality_score=score)
+        yield doc
+
+
+def top_fraction_cut(quantiles: list[float], fraction: float) -> float | None:
+    """The score at or above which `fraction` of the run lies, from evenly spaced quantiles
+    (min ... max); None when nothing was scored."""
+    if not quantiles:
+        return None
+    return quantiles[round((1.0 - fraction) * (len(quantiles) - 1))]
+
+
+class _KeepTopFn(beam.DoFn):
+    def setup(self) -> None:
+        self._counter = BeamCounter(STAGE)
+
+    def process(self, doc: Document, cut: float | None):
+        if cut is None or doc.quality_score is None or doc.quality_score >= cut:
+            yield doc
+        else:
+            detail = f"quality_classifier quality_score={doc.quality_score:.4g} < cut={cut:.4g}"
+            yield rejected(Rejection(STAGE, DropReason.BELOW_QUALITY_TOP_FRACTION, doc.id, doc.url, detail), self._counter)
 
 
 class ApplyQuality(beam.PTransform):
@@ -125,4 +168,16 @@ class ApplyQuality(beam.PTransform):
         self._config = config
 
     def expand(self, docs) -> StageOutput:
-        return run_stage(docs, "Apply", _ApplyQualityFn(self._config))
+        applied = run_stage(docs, "Apply", _ApplyQualityFn(self._config))
+        fraction = self._config.classifier.keep_top_fraction
+        if not self._config.enabled or fraction is None:
+            return applied
+        cut = (
+            applied.kept
+            | "Scores" >> beam.FlatMap(lambda doc: [] if doc.quality_score is None else [doc.quality_score])
+            | "Quantiles" >> beam.transforms.stats.ApproximateQuantiles.Globally(_QUANTILES)
+            | "Cut" >> beam.Map(top_fraction_cut, fraction)
+        )
+        top = applied.kept | "KeepTop" >> beam.ParDo(_KeepTopFn(), beam.pvalue.AsSingleton(cut)).with_outputs(DROPPED, main="kept")
+        dropped = (applied.dropped, top[DROPPED]) | "Drops" >> beam.Flatten()
+        return StageOutput(top.kept, dropped)

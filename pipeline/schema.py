@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from pipeline.document import Document
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: domain_rule and the quality measurements
 CHARS_PER_TOKEN_BYTES = 4  # GPT-2-class BPE averages ~4 UTF-8 bytes per token on English web text
 _DOMAIN_SAFE = re.compile(r"[^a-z0-9_\-]")
 
@@ -25,6 +25,18 @@ def _field(name: str, type_: pa.DataType, doc: str, nullable: bool = True) -> pa
 
 PII_COUNT = pa.struct([("entity", pa.string()), ("count", pa.int32())])
 
+# ApplyQuality's measurements (pipeline/quality.py METADATA_KEYS), typed: column -> (type, parse, meaning).
+# Null when the family measuring it is off, or for rows written before the quality stage existed.
+QUALITY_COLUMNS = {
+    "words": (pa.int32(), int, "Non-symbol words of the kept text (Gopher quality; per character for zh/ja/th)"),
+    "mean_word_length": (pa.float32(), float, "Mean length of non-symbol words in characters (Gopher quality)"),
+    "stop_words": (pa.int32(), int, "Stop words of the document's language (Gopher quality); null without a list"),
+    "sentences": (pa.int32(), int, "Sentences after C4 line cleaning"),
+    "c4_lines_removed": (pa.int32(), int, "Lines C4 cleaning removed from the extracted text"),
+    "punctuated_line_frac": (pa.float32(), float, "Share of lines ending in terminal punctuation (FineWeb)"),
+    "duplicate_5gram_char_frac": (pa.float32(), float, "Share of characters in duplicated word 5-grams (Gopher repetition)"),
+}
+
 SCHEMA = pa.schema(
     [
         _field("id", pa.string(), "Stable document id: blake2b of (source file, member offset, record index), 20 hex chars", False),
@@ -33,9 +45,10 @@ SCHEMA = pa.schema(
         _field("host", pa.string(), "Lower-cased host name of the URL"),
         # dictionary-typed so it merges with the `domain=<tag>` hive partition readers infer
         _field("domain", pa.dictionary(pa.int32(), pa.string()), "Domain tag, also the `domain=<tag>` folder ('unknown' until domain tagging runs)"),
+        _field("domain_rule", pa.string(), "The rule or model that set `domain`, e.g. host:wikipedia.org, tld:gov, content:code"),
         _field("lang", pa.string(), "fastText lid.176 language code (ISO 639-1 where one exists)"),
         _field("lang_score", pa.float32(), "lid.176 top-1 probability"),
-        _field("quality_score", pa.float32(), "Quality classifier score in [0, 1]; null until the quality stage runs"),
+        _field("quality_score", pa.float32(), "P(high quality) from the fastText quality classifier; null when not scored (other languages, classifier off)"),
         _field("toxicity_score", pa.float32(), "Toxicity classifier score in [0, 1]; null until the safety stage runs"),
         _field("pii_counts", pa.list_(PII_COUNT), "PII redactions per entity type (e.g. EMAIL_ADDRESS: 2); empty until the safety stage runs"),
         _field("dup_cluster_size", pa.int32(), "Size of the near-duplicate cluster this survivor stands for (1 = unique)"),
@@ -47,6 +60,7 @@ SCHEMA = pa.schema(
         _field("warc_record_id", pa.string(), "WARC-Record-ID (urn:uuid:...)"),
         _field("charset", pa.string(), "Codec the HTML was decoded with"),
         _field("extractor", pa.string(), "Text extraction backend: trafilatura, resiliparse or wet"),
+        *(_field(name, type_, doc) for name, (type_, _, doc) in QUALITY_COLUMNS.items()),
     ],
     metadata={"gristmill_schema_version": str(SCHEMA_VERSION)},
 )
@@ -80,6 +94,7 @@ def document_to_row(doc: Document) -> dict:
         "url": doc.url,
         "host": doc.host,
         "domain": safe_domain(doc.domain),
+        "domain_rule": doc.domain_rule,
         "lang": doc.lang,
         "lang_score": doc.lang_score,
         "quality_score": doc.quality_score,
@@ -94,7 +109,12 @@ def document_to_row(doc: Document) -> dict:
         "warc_record_id": prov.warc_record_id,
         "charset": doc.charset,
         "extractor": doc.metadata.get("extractor", ""),
+        **{name: _parse(parse, doc.metadata.get(name)) for name, (_, parse, _) in QUALITY_COLUMNS.items()},
     }
+
+
+def _parse(parse, value: str | None):
+    return None if value is None else parse(value)
 
 
 def schema_markdown() -> str:

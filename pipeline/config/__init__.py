@@ -19,15 +19,19 @@ from typing import Any
 import yaml
 
 from pipeline.config.dedup import DedupConfig
+from pipeline.config.domains import CLASSIFIER_MODES, DomainClassifierConfig, DomainsConfig
 from pipeline.config.errors import ConfigError
 from pipeline.config.errors import require as _require
 from pipeline.config.ingest import EXTRACTION_BACKENDS, ExtractConfig, IngestConfig, LangIdConfig, S3Config
+from pipeline.config.mixture import MIXTURE_STRATEGIES, MixtureConfig, MixturePhase
 from pipeline.config.output import OutputConfig
 from pipeline.config.quality import QualityConfig
 from pipeline.config.safety import PII_MODES, BlocklistConfig, PiiConfig, SafetyConfig, ToxicityConfig
 
-__all__ = ["DEFAULT_CONFIG", "EXTRACTION_BACKENDS", "PII_MODES", "BlocklistConfig", "ConfigError", "DedupConfig",
-           "ExtractConfig", "GristmillConfig", "IngestConfig", "LangIdConfig", "OutputConfig", "PiiConfig",
+__all__ = ["CLASSIFIER_MODES", "DEFAULT_CONFIG", "EXTRACTION_BACKENDS", "PII_MODES", "BlocklistConfig", "ConfigError",
+           "DedupConfig", "DomainClassifierConfig", "DomainsConfig",
+           "ExtractConfig", "GristmillConfig", "IngestConfig", "LangIdConfig", "MIXTURE_STRATEGIES", "MixtureConfig",
+           "MixturePhase", "OutputConfig", "PiiConfig",
            "QualityConfig", "S3Config", "SafetyConfig", "ToxicityConfig", "config_from_dict", "load_config"]
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "default.yaml"
@@ -42,6 +46,8 @@ class GristmillConfig:
     dedup: DedupConfig = dataclasses.field(default_factory=DedupConfig)
     quality: QualityConfig = dataclasses.field(default_factory=QualityConfig)
     output: OutputConfig = dataclasses.field(default_factory=OutputConfig)
+    domains: DomainsConfig = dataclasses.field(default_factory=DomainsConfig)
+    mixture: MixtureConfig = dataclasses.field(default_factory=MixtureConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

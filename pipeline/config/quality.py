@@ -217,15 +217,37 @@ class QualityConfig:
 
     @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
     class Classifier:
-        """The fastText quality classifier, applied after the heuristics; it is built separately and
-        not wired in yet, so ApplyQuality sets no quality_score."""
+        """The fastText quality classifier (classifiers/quality.py), applied to the documents the
+        heuristics keep. It scores documents in `languages` (`quality_score`; others stay null and are
+        not filtered by it), then keeps by `min_score`, by `keep_top_fraction` computed over the whole
+        run, or keeps everything (both null: the score is recorded for later selection)."""
 
+        enabled: bool = True
+        """Score documents at all; false leaves quality_score null."""
         model_path: str | None = None
-        """A fastText quality model. Must stay null until the classifier is wired into ApplyQuality."""
+        """A fastText quality model; null is the shipped classifiers/models/quality.ftz (DCLM annotations,
+        English; see its model card)."""
+        languages: tuple[str, ...] = ("en",)
+        """Languages the model was trained on; empty scores every language."""
+        min_score: float | None = None
+        """Drop scored documents below this P(high quality): QUALITY_SCORE_TOO_LOW."""
+        keep_top_fraction: float | None = None
+        """Keep this top share of scored documents, by score over the whole run (DCLM keeps ~0.1); the
+        cut is an approximate quantile (1/1000 resolution): BELOW_QUALITY_TOP_FRACTION."""
+
+        def check(self, key: str) -> None:
+            if self.min_score is not None:
+                _require(0.0 <= self.min_score <= 1.0, f"{key}.min_score", f"must be in [0, 1], not {self.min_score}")
+            if self.keep_top_fraction is not None:
+                _require(0.0 < self.keep_top_fraction <= 1.0, f"{key}.keep_top_fraction",
+                         f"must be in (0, 1], not {self.keep_top_fraction}")
+            _require(self.min_score is None or self.keep_top_fraction is None, key,
+                     "set min_score or keep_top_fraction, not both")
+            _require(self.enabled or (self.min_score is None and self.keep_top_fraction is None), key,
+                     "min_score and keep_top_fraction need enabled: true")
 
         def __post_init__(self) -> None:
-            _require(self.model_path is None, "quality.classifier.model_path",
-                     "no quality classifier is wired into ApplyQuality yet; leave it null")
+            self.check("quality.classifier")
 
     @staticmethod
     def _check_family(family, key: str) -> None:

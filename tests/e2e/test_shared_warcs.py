@@ -48,7 +48,7 @@ def test_output_schema_languages_and_manifest(run):
     table = pq.read_table(out / "data")
     assert table.num_rows == funnel["kept"] > 20
     assert [s["stage"] for s in funnel["stages"]] == [
-        "ReadWarc", "ExtractText", "IdentifyLanguage", "ApplySafety", "Deduplicate", "ApplyQuality"]
+        "ReadWarc", "ExtractText", "IdentifyLanguage", "ApplySafety", "Deduplicate", "ApplyQuality", "TagDomains"]
     for path in (out / "data").rglob("*.parquet"):
         assert pq.read_schema(path).remove_metadata() == SCHEMA.remove_metadata()
     rows = table.to_pylist()
