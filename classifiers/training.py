@@ -13,6 +13,11 @@ Labelled files come in three formats:
 - ``csv``: a header row with ``text`` and ``label`` columns (others ignored).
 - ``jsonl``: one object per line with ``text`` and ``label`` keys.
 
+Unlabelled texts (`load_texts`, extra examples of one class) come from a .txt file
+(one text per line) or a folder of them, a .jsonl file with a ``text`` key, a
+Parquet file with a ``text`` column, or a gristmill output folder (its
+``manifest.json`` lists the Parquet shards).
+
 A bad row stops the load with a `LabelledDataError` naming the file and line:
 a classifier silently trained on a half-parsed file is worse than no classifier.
 """
@@ -73,18 +78,87 @@ def load_examples(path: str | os.PathLike, fmt: str | None = None) -> list[Examp
 
 
 def load_texts(path: str | os.PathLike, *, per_file: int | None = None) -> list[str]:
-    """Unlabelled texts, one per line, from a file or from every *.txt in a folder
-    (in name order); `per_file` keeps the first N non-empty lines of each file."""
+    """Unlabelled texts, in file order, from:
+
+    - a .jsonl file: the ``text`` of each object (other keys ignored);
+    - a .parquet file: its ``text`` column;
+    - a gristmill output folder (holds ``manifest.json``): the ``text`` column of its shards;
+    - any other file: one text per non-empty line; a folder: every *.txt in it, in name order.
+
+    `per_file` keeps the first N texts of each file (each shard of an output folder).
+    """
     path = Path(path)
-    files = sorted(path.glob("*.txt")) if path.is_dir() else [path]
-    if not files:
-        raise LabelledDataError(f"{path}: folder holds no .txt files")
+    if path.is_dir() and (path / "manifest.json").is_file():
+        files = _manifest_shards(path)
+    elif path.is_dir():
+        files = sorted(path.glob("*.txt"))
+        if not files:
+            raise LabelledDataError(f"{path}: folder holds no .txt files and no manifest.json")
+    else:
+        files = [path]
     texts = []
     for file in files:
-        with _open(file) as f:
-            lines = [line.strip() for line in f if line.strip()]
-        texts += lines[:per_file]
+        suffix = file.suffix.lower()
+        if suffix == ".jsonl":
+            file_texts = _jsonl_texts(file)
+        elif suffix == ".parquet":
+            file_texts = _parquet_texts(file)
+        else:
+            with _open(file) as f:
+                file_texts = [line.strip() for line in f if line.strip()]
+        texts += file_texts[:per_file]
     return texts
+
+
+def sample_texts(texts: Sequence[str], limit: int | None, *, seed: int = 0) -> list[str]:
+    """At most `limit` texts, drawn at random (fixed by `seed`) and kept in their order; None keeps all."""
+    if limit is None or len(texts) <= limit:
+        return list(texts)
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, not {limit}")
+    keep = sorted(random.Random(seed).sample(range(len(texts)), limit))
+    return [texts[i] for i in keep]
+
+
+def _manifest_shards(folder: Path) -> list[Path]:
+    from pipeline.manifest import ManifestError, load_manifest
+
+    try:
+        manifest = load_manifest((folder / "manifest.json").read_text(encoding="utf-8"))
+    except ManifestError as err:
+        raise LabelledDataError(f"{folder / 'manifest.json'}: {err}") from err
+    return [folder / shard["path"] for shard in manifest["shards"]]  # paths are relative to the output folder
+
+
+def _jsonl_texts(path: Path) -> list[str]:
+    texts = []
+    with _open(path) as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise LabelledDataError(f"{path}:{number}: not valid JSON ({err.msg})") from err
+            if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+                raise LabelledDataError(f"{path}:{number}: expected an object with a string 'text' key")
+            if row["text"].strip():
+                texts.append(row["text"])
+    return texts
+
+
+def _parquet_texts(path: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        raise LabelledDataError(f"{path}: no such file")
+    try:
+        schema = pq.read_schema(path)
+    except Exception as err:  # pyarrow raises ArrowInvalid, OSError, ... for a file that is not Parquet
+        raise LabelledDataError(f"{path}: not a Parquet file ({err})") from err
+    if "text" not in schema.names:
+        raise LabelledDataError(f"{path}: no 'text' column (has: {', '.join(schema.names)})")
+    return [t for t in pq.read_table(path, columns=["text"]).column("text").to_pylist() if t and t.strip()]
 
 
 def _open(path: Path):
@@ -169,6 +243,27 @@ def split_examples(examples: Sequence[Example], *, test_fraction: float = 0.2, s
         train += group[cut:]
     rng.shuffle(train)  # fastText reads its file in order: interleave labels
     return train, test
+
+
+def stratified_folds(examples: Sequence[Example], *, folds: int = 5, seed: int = 0) -> list[list[int]]:
+    """Indices of `examples` in `folds` disjoint parts covering them all, each with
+    about its share of every label; fixed by `seed`. Part i is the test set of
+    round i of cross-validation."""
+    if not 2 <= folds <= len(examples):
+        raise ValueError(f"folds must be between 2 and the number of examples ({len(examples)}), not {folds}")
+    by_label: dict[str, list[int]] = {}
+    for i, example in enumerate(examples):
+        by_label.setdefault(example.label, []).append(i)
+    rng = random.Random(seed)
+    parts: list[list[int]] = [[] for _ in range(folds)]
+    dealt = 0
+    for label in sorted(by_label):
+        group = by_label[label][:]
+        rng.shuffle(group)
+        for i in group:  # dealt like cards, continuing across labels, so part sizes differ by at most one
+            parts[dealt % folds].append(i)
+            dealt += 1
+    return parts
 
 
 # --- training ----------------------------------------------------------------
@@ -297,6 +392,21 @@ def roc_auc(scores: Sequence[float], truth: Sequence[bool]) -> float:
         ranks[order[start:end]] = (start + 1 + end) / 2
     u = ranks[truth].sum() - n_pos * (n_pos + 1) / 2
     return float(u / (n_pos * n_neg))
+
+
+def precision_at_fraction(scores: Sequence[float], truth: Sequence[bool], fraction: float) -> float:
+    """Precision of the top `fraction` of items by score (at least one item): the
+    share of positives among what a keep-the-top-k% filter would keep. Ties at the
+    cut are broken by input order."""
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError(f"fraction must be in (0, 1], not {fraction}")
+    scores = np.asarray(scores, dtype=float)
+    truth = np.asarray(truth, dtype=bool)
+    if len(scores) == 0:
+        return float("nan")
+    kept = max(1, round(len(scores) * fraction))
+    top = np.argsort(-scores, kind="stable")[:kept]
+    return float(truth[top].mean())
 
 
 def binary_metrics(scores: Sequence[float], truth: Sequence[bool], threshold: float = 0.5) -> BinaryMetrics:
