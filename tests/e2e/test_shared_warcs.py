@@ -10,6 +10,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from gristmill import __version__
+from filters.domain_rules import DomainRules
 from pipeline.config import GristmillConfig
 from pipeline.manifest import validate_manifest
 from pipeline.runner import run_pipeline
@@ -76,8 +77,11 @@ def test_readers_load_the_output_unchanged(run):
     out, funnel = run
     n = funnel["kept"]
     assert duckdb.sql(f"select count(*) from read_parquet('{out}/data/**/*.parquet')").fetchall() == [(n,)]
-    assert duckdb.sql(f"select distinct domain from read_parquet('{out}/data/**/*.parquet')").fetchall() == [("unknown",)]
+    # the hive folder `domain=<tag>` and the column agree, and every document says which rule tagged it
+    by_folder = duckdb.sql(f"select domain, count(*) from read_parquet('{out}/data/**/*.parquet', hive_partitioning=false) "
+                           "group by domain order by domain").fetchall()
     frame = pd.read_parquet(out / "data")
-    assert len(frame) == n and set(frame["domain"].astype(str)) == {"unknown"}
+    assert len(frame) == n and sorted(frame["domain"].astype(str).value_counts().items()) == by_folder
+    assert {d for d, _ in by_folder} <= set(DomainRules.load().taxonomy) and (frame["domain_rule"] != "").all()
     hf = datasets.load_dataset("parquet", data_files=f"{out}/data/**/*.parquet", split="train", cache_dir=str(out.parent / "hf"))
     assert hf.num_rows == n and "text" in hf.column_names
