@@ -74,6 +74,16 @@ def time_families(texts: list[str], cleaned: list[str], langs: list[str], config
     return seconds
 
 
+def time_classifier(scorer, results: list, langs: list[str], config: QualityConfig) -> tuple[float, int]:
+    """The fastText quality classifier as ApplyQuality runs it: on the texts the heuristics keep, in its languages."""
+    scored = [r.text for r, lang in zip(results, langs)
+              if r.reason is None and (not config.classifier.languages or lang in config.classifier.languages)]
+    start = time.perf_counter()
+    for text in scored:
+        scorer.score(text)
+    return time.perf_counter() - start, len(scored)
+
+
 def _only(family, keep: str, off_value):
     """The family config with every threshold in `off_value`'s table off but `keep`, at the top level and per language."""
     def strip(rules):
@@ -147,7 +157,8 @@ def compare_sentence_counts(texts: list[str], langs: list[str], config: QualityC
 
 
 def print_report(pages: int, texts: list[str], extraction_s: list[float], heuristics_s: list[float],
-                 families: dict[str, list[float]], results: list, alone: Counter, sentences: dict, others_cpu: float) -> None:
+                 families: dict[str, list[float]], results: list, alone: Counter, sentences: dict, others_cpu: float,
+                 classifier_s: list[float], scored: int) -> None:
     extraction, heuristics = statistics.median(extraction_s), statistics.median(heuristics_s)
     chars = sum(map(len, texts))
     print("## Quality heuristics vs trafilatura extraction (trafilatura-eval pages)\n")
@@ -161,9 +172,13 @@ def print_report(pages: int, texts: list[str], extraction_s: list[float], heuris
           f"({min(heuristics_s):.3f}-{max(heuristics_s):.3f}) | {len(texts) / heuristics:,.0f} |")
     for name, seconds in families.items():
         print(f"| {name} alone, every text | {statistics.median(seconds):.3f} | {len(texts) / statistics.median(seconds):,.0f} |")
+    classifier = statistics.median(classifier_s)
+    print(f"| fastText quality classifier, on the {scored:,} kept texts in its languages | {classifier:.3f} "
+          f"| {scored / classifier if classifier else 0:,.0f} |")
     overhead = heuristics / extraction
     print(f"\n**Overhead: heuristics = {overhead:.1%} of extraction time** (goal <= {GOAL_OVERHEAD:.0%}: "
-          f"{'met' if overhead <= GOAL_OVERHEAD else 'NOT met'}).\n")
+          f"{'met' if overhead <= GOAL_OVERHEAD else 'NOT met'}); with the classifier, the whole stage = "
+          f"{(heuristics + classifier) / extraction:.1%}.\n")
 
     attributed = Counter(result.reason for result in results if result.reason is not None)
     dropped = sum(attributed.values())
@@ -212,12 +227,17 @@ def main() -> None:
     identifier = LanguageIdentifier()
     langs = [identifier.predict(text).lang for text in texts]
 
+    from classifiers.quality import QualityScorer
+
+    scorer = QualityScorer(config.quality.classifier.model_path)
     start = cpu_snapshot()
-    extraction_s, heuristics_s, families = [], [], {}
+    extraction_s, heuristics_s, classifier_s, families = [], [], [], {}
     for _ in range(repeats):
         extraction_s.append(time_extraction(extract, htmls, urls)[0])
         seconds, results = time_heuristics(texts, langs, config.quality)
         heuristics_s.append(seconds)
+        classifier_seconds, scored = time_classifier(scorer, results, langs, config.quality)
+        classifier_s.append(classifier_seconds)
         cleaned = [c4.clean(text, config.quality.c4, lang).text for text, lang in zip(texts, langs)]
         for name, family_seconds in time_families(texts, cleaned, langs, config.quality).items():
             families.setdefault(name, []).append(family_seconds)
@@ -225,7 +245,8 @@ def main() -> None:
 
     alone = rules_alone(texts, langs, config.quality)
     sentences = compare_sentence_counts(texts, langs, config.quality)
-    print_report(len(pages), texts, extraction_s, heuristics_s, families, results, alone, sentences, others_cpu)
+    print_report(len(pages), texts, extraction_s, heuristics_s, families, results, alone, sentences, others_cpu,
+                 classifier_s, scored)
 
 
 if __name__ == "__main__":
