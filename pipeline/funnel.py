@@ -14,6 +14,7 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
 from pipeline.stage import StageOutput
+from pipeline.write import temporary_path
 
 FUNNEL_FORMAT_VERSION = 1
 FUNNEL_PATH = "stats/funnel.json"
@@ -74,8 +75,8 @@ def funnel_inputs(stages: list[tuple[str, StageOutput]]) -> dict[str, beam.PColl
 
 
 def write_json(path: str, payload: dict) -> None:
-    """Write JSON through Beam's filesystems (local, s3://, gs://), via a temporary name."""
-    temporary = f"{path}.tmp"
+    """Write JSON through Beam's filesystems (local, s3://, gs://), via a hidden temporary name."""
+    temporary = temporary_path(path)
     with FileSystems.create(temporary) as sink:
         sink.write(json.dumps(payload, indent=2, sort_keys=False).encode())
     if FileSystems.exists(path):

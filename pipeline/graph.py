@@ -53,11 +53,15 @@ class _CountKeptFn(beam.DoFn):
 
 
 def _write_manifest(
-    shards: list[dict], funnel: dict, *, output_dir: str, config: GristmillConfig, inputs: list[str], version: str
+    shards: list[dict], funnel: dict, *, output_dir: str, config: GristmillConfig, inputs: list[str], version: str,
+    stats_paths: list[str] | None = None,
 ) -> dict | None:
     """Write manifest.json or, when this run's data cannot fill the configured mixture, the reason
     to stats/mixture_error.json instead (and no manifest). The command line reports that file after
-    the run: an exception here would reach the user buried in a runner's traceback."""
+    the run: an exception here would reach the user buried in a runner's traceback.
+
+    `stats_paths` is unused: taking it as a side input makes the manifest wait for the stats
+    files, so it is written last and a run is complete exactly when manifest.json exists."""
     try:
         manifest = build_manifest(
             shards, funnel, config_hash=config.config_hash(), inputs=inputs, schema_version=SCHEMA_VERSION, version=version,
@@ -105,7 +109,7 @@ def build_pipeline(
         ("TagDomains", tagged),
     ]
     funnel = funnel_inputs(stages) | "RecordFunnel" >> RecordFunnel(output_dir, [name for name, _ in stages])
-    kept | "RecordStats" >> RecordStats(output_dir, funnel)
+    stats_paths = kept | "RecordStats" >> RecordStats(output_dir, funnel)
     (
         shards
         | "CollectShards" >> beam.combiners.ToList()
@@ -113,6 +117,7 @@ def build_pipeline(
         >> beam.Map(
             _write_manifest,
             funnel=beam.pvalue.AsSingleton(funnel),
+            stats_paths=beam.pvalue.AsSingleton(stats_paths),
             output_dir=output_dir,
             config=config,
             inputs=read_warc.files,

@@ -18,7 +18,8 @@ from pipeline.graph import MANIFEST_PATH, build_pipeline
 from pipeline.progress import ProgressDisplay
 
 _LOCAL_RUNNERS = {"DirectRunner", "BundleBasedDirectRunner", "SwitchingDirectRunner"}
-_OUTPUT_PARTS = ("data", "stats", "rejected", MANIFEST_PATH)
+# the manifest first: an overwrite cut short never leaves the old manifest over a half-deleted run
+_OUTPUT_PARTS = (MANIFEST_PATH, "data", "stats", "rejected")
 
 
 class OutputExistsError(RuntimeError):

@@ -23,6 +23,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from pipeline.document import Document
 from pipeline.schema import estimate_tokens, safe_domain
+from pipeline.write import temporary_path
 
 STATS_DIR = "stats"
 STATS_FORMAT_VERSION = 1
@@ -199,8 +200,8 @@ _FUNNEL = _schema(("stage", pa.string()), ("position", pa.int32()), ("outcome", 
 
 
 def write_parquet(path: str, table: pa.Table) -> None:
-    """Write one Parquet file through Beam's filesystems, via a temporary name."""
-    temporary = f"{path}.tmp"
+    """Write one Parquet file through Beam's filesystems, via a hidden temporary name."""
+    temporary = temporary_path(path)
     with FileSystems.create(temporary) as sink:
         pq.write_table(table, sink, compression="zstd")
     if FileSystems.exists(path):

@@ -1,8 +1,10 @@
 """`WriteShards`: documents to zstd Parquet under `data/domain=<tag>/`.
 
 Each domain gets ceil(docs / rows_per_shard) shards; a document's shard is a
-hash of its id, and rows are sorted by id inside a shard, so reruns are identical. A shard is written to a temporary name and renamed, so a reader
-never sees a half-written `part-*.parquet`, and a retried bundle rewrites it whole.
+hash of its id, and rows are sorted by id inside a shard, so reruns are identical.
+A shard is written under a hidden temporary name (`temporary_path`) and renamed,
+so a reader never sees a half-written `part-*.parquet`, and a retried bundle
+rewrites it whole.
 """
 
 from __future__ import annotations
@@ -18,6 +20,19 @@ from apache_beam.io.filesystems import FileSystems
 
 from pipeline.config import OutputConfig
 from pipeline.schema import SCHEMA, document_to_row
+
+
+def temporary_path(final: str) -> str:
+    """The hidden sibling a file is written under before its rename to `final`.
+
+    A run killed midway can leave these behind, so no reader may take one for
+    data: the leading dot hides it from pyarrow.dataset and Hugging Face
+    `datasets` (they skip names starting with "." or "_"), and the name does not
+    end in `.parquet`/`.json`, so `data/**/*.parquet` globs (DuckDB, fsspec)
+    skip it too. A random part keeps two attempts at one file apart.
+    """
+    folder, slash, name = final.rpartition("/")
+    return f"{folder}{slash}.{name}.tmp-{uuid.uuid4().hex}"
 
 
 def shard_path(domain: str, index: int, count: int) -> str:
@@ -41,7 +56,7 @@ class _WriteShardFn(beam.DoFn):
         (domain, index, count), rows = element
         relative = shard_path(domain, index, count)
         final = f"{self._output_dir}/{relative}"
-        temporary = f"{final}.tmp-{uuid.uuid4().hex}"
+        temporary = temporary_path(final)
         n_rows = tokens = 0
         compression = None if self._config.compression == "none" else self._config.compression
         level = self._config.compression_level if compression == "zstd" else None
