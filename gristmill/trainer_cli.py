@@ -3,12 +3,16 @@
     gristmill plan --params 405B --tokens 15.6T [--gpus 16384] [--gpu-type h100] [--mfu 0.4]
                    [--usd-per-gpu-hour P] [--pue 1.2] [--co2-per-kwh 0.4] [--layers L --d-model D --seq-len T]
     gristmill scaling fit RUNS... [--budget FLOPS ...] [--bootstrap 100] [--seed 0] [--starts 16]
+    gristmill scaling sweep --data TOKENS --presets tiny,mini,midi --steps 200,400,800 --out DIR [--nproc P] [...]
 
 Counts take plain numbers (`405e9`) or K/M/B/T suffixes (`405B`, `15.6T`).
 `plan` prints FLOPs, GPU-hours, wall days, rental cost, energy and CO₂ and the
 Chinchilla-optimal alternatives (see `trainer/plan.py`); `scaling fit` fits
 L(N, D) = E + A/N^α + B/D^β to runs' final losses (formats in
-`trainer/scaling.py:load_runs`) and prints the compute-optimal N and D.
+`trainer/scaling.py:load_runs`) and prints the compute-optimal N and D; `scaling sweep`
+trains every preset for every step count (one run folder each under DIR, each with its
+own cosine schedule, Chinchilla-style) and fits them. A sweep run again skips finished
+runs and resumes interrupted ones.
 """
 
 from __future__ import annotations
@@ -63,6 +67,21 @@ def add_parser(commands) -> None:
     fit.add_argument("--starts", type=int, default=16, help="grid points L-BFGS starts from (default: 16 of 4,500)")
     fit.set_defaults(handler=_scaling_fit)
 
+    sweep = subcommands.add_parser("sweep", help="train a ladder of model sizes x step counts, then fit them")
+    sweep.add_argument("--data", required=True, help="token folder from `gristmill tokenize`")
+    sweep.add_argument("--out", required=True, help="folder for the run folders (<preset>-<steps>steps)")
+    sweep.add_argument("--presets", required=True, help="comma-separated model presets, e.g. tiny,mini,midi")
+    sweep.add_argument("--steps", required=True, help="comma-separated step counts, e.g. 200,400,800")
+    sweep.add_argument("--seq-len", type=int, default=128, help="context length (default: 128)")
+    sweep.add_argument("--batch-size", type=int, default=16, help="sequences per step per process (default: 16)")
+    sweep.add_argument("--lr", type=float, default=1e-3, help="peak learning rate, every size alike (default: 1e-3)")
+    sweep.add_argument("--eval-batches", type=int, default=8, help="validation batches per domain (default: 8)")
+    sweep.add_argument("--dtype", default="auto", choices=["auto", "bf16", "fp32"], help="as gristmill train (default: auto)")
+    sweep.add_argument("--nproc", type=int, default=1, help="processes per run, via torchrun when > 1 (default: 1)")
+    sweep.add_argument("--bootstrap", type=int, default=0, help="bootstrap resamples for the fit's intervals (default: 0)")
+    sweep.add_argument("--seed", type=int, default=0, help="training and bootstrap seed (default: 0)")
+    sweep.set_defaults(handler=_scaling_sweep)
+
 
 def _plan(args: argparse.Namespace) -> int:
     from trainer.plan import PlanConfig, PlanError, format_plan, make_plan
@@ -94,4 +113,39 @@ def _scaling_fit(args: argparse.Namespace) -> int:
     print(format_fit(fit, budgets))
     if not args.budget:
         print("(budget: the largest run's compute; pass --budget FLOPS for others)")
+    return 0
+
+
+def _scaling_sweep(args: argparse.Namespace) -> int:
+    import os
+
+    from gristmill.train_cli import Launch, run_training
+    from trainer.scaling import RunsError, fit_scaling_law, format_fit, load_runs
+    from trainer.train_config import TrainConfig
+
+    try:
+        presets = [p for p in args.presets.split(",") if p]
+        steps = sorted({int(s) for s in args.steps.split(",") if s})
+        configs = [TrainConfig(data=args.data, out=os.path.join(args.out, f"{preset}-{n}steps"), preset=preset, seq_len=args.seq_len,
+                               batch_size=args.batch_size, max_steps=n, lr=args.lr, eval_every=0, eval_batches=args.eval_batches,
+                               log_every=max(1, n // 20), checkpoint_every=0, dtype=args.dtype, seed=args.seed, resume=True)
+                   for preset in presets for n in steps]
+        launch = Launch(nproc=args.nproc)
+    except ValueError as err:
+        print(f"gristmill scaling sweep: {err}", file=sys.stderr)
+        return 2
+    for number, config in enumerate(configs, start=1):
+        print(f"[{number}/{len(configs)}] {config.preset}, {config.max_steps} steps -> {config.out}", file=sys.stderr)
+        code = run_training(config, launch)
+        if code != 0:
+            print(f"gristmill scaling sweep: the run in {config.out} failed (exit status {code})", file=sys.stderr)
+            return code
+    try:
+        runs = load_runs([config.out for config in configs])
+        fit = fit_scaling_law(runs, bootstrap=args.bootstrap, seed=args.seed)
+    except RunsError as err:
+        print(f"gristmill scaling sweep: trained {len(configs)} runs under {args.out}, but cannot fit them: {err} "
+              f"(add presets or step counts)", file=sys.stderr)
+        return 2
+    print(format_fit(fit, [max(6 * run.params * run.tokens for run in runs)]))
     return 0

@@ -67,6 +67,9 @@ class LoaderConfig:
     """Switch phases at the same fractions of this many tokens (all ranks) instead of at the
     manifest's phase budgets, which are the pipeline's estimates."""
     pin_memory: bool = False
+    holdout: float = 0.0
+    """Fraction of every domain's windows, its last ones in file order, that training never reads:
+    the validation set (`trainer.train` evaluates on them)."""
 
     def __post_init__(self) -> None:
         for key in ("seq_len", "batch_size", "world_size"):
@@ -76,6 +79,8 @@ class LoaderConfig:
             raise ValueError(f"rank: must be in [0, world_size={self.world_size}), not {self.rank}")
         if self.num_workers < 0:
             raise ValueError(f"num_workers: must be >= 0, not {self.num_workers}")
+        if not 0.0 <= self.holdout < 1.0:
+            raise ValueError(f"holdout: must be in [0, 1), not {self.holdout}")
 
     @property
     def streams(self) -> int:
@@ -115,12 +120,13 @@ class Permutation:
 class DomainWindows:
     """A domain's token files as numbered windows; files are memory-mapped on first read."""
 
-    def __init__(self, folder: TokenFolder, name: str, seq_len: int):
+    def __init__(self, folder: TokenFolder, name: str, seq_len: int, holdout: float = 0.0):
         self._folder, self._seq_len = folder, seq_len
         self._entries = [e for e in folder.domains[name]["files"] if e["tokens"] > seq_len]
         counts = [(e["tokens"] - 1) // seq_len for e in self._entries]
         self._first = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
-        self.count = int(self._first[-1])
+        self.held_out = int(self._first[-1] * holdout)  # windows count .. count + held_out - 1: validation's
+        self.count = int(self._first[-1]) - self.held_out
         self._maps: dict[int, np.ndarray] = {}
 
     def read(self, windows: np.ndarray, out: np.ndarray, rows: np.ndarray) -> None:
@@ -180,7 +186,7 @@ class SampleStream:
         self._local = stream  # this rank's stream number: it makes batch j of the stream the rank's step j * streams + stream
         self._reader = config.rank * config.streams + stream
         self._readers = config.world_size * config.streams
-        self._windows = [DomainWindows(folder, name, config.seq_len) for name in schedule.names]
+        self._windows = [DomainWindows(folder, name, config.seq_len, config.holdout) for name in schedule.names]
         for name, windows in zip(schedule.names, self._windows):
             if windows.count < self._readers:
                 raise ValueError(f"domain {name!r}: {windows.count} windows of {config.seq_len + 1} tokens, fewer than the "
@@ -272,7 +278,8 @@ class TokenLoader:
         self._schedule = _schedule(folder, config.total_tokens)
         self._fingerprint = {"tokens_manifest_sha256": hashlib.sha256(folder.text.encode()).hexdigest(), "seq_len": config.seq_len,
                              "batch_size": config.batch_size, "seed": config.seed, "rank": config.rank,
-                             "world_size": config.world_size, "streams": config.streams, "total_tokens": config.total_tokens}
+                             "world_size": config.world_size, "streams": config.streams, "total_tokens": config.total_tokens,
+                             "holdout": config.holdout}
         # in-process streams; with workers only their recorded states are kept here
         self._streams = [SampleStream(folder, config, self._schedule, s) for s in range(config.streams)]
         self._states = [s.state_dict() for s in self._streams]
