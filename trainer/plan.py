@@ -185,6 +185,21 @@ def human(x: float) -> str:
     return f"{x:.3g}"
 
 
+def _duration(days: float) -> str:
+    if days >= 1:
+        return f"{days:,.1f} days"
+    hours = days * 24
+    return f"{hours:,.1f} hours" if hours >= 1 else f"{hours * 60:,.0f} minutes"
+
+
+def _scaled(value: float, units: tuple[tuple[float, str], ...]) -> str:
+    """`value` in the largest unit it reaches (units from large to small; the last is the floor)."""
+    for size, name in units:
+        if value >= size or size == units[-1][0]:
+            return f"{value / size:,.{0 if value / size >= 10 else 1}f} {name}"
+    raise AssertionError("unreachable")
+
+
 def format_plan(plan: Plan) -> str:
     config, accelerator = plan.config, plan.accelerator
     ratio = config.tokens / config.params
@@ -196,10 +211,10 @@ def format_plan(plan: Plan) -> str:
         ("accelerator", f"{accelerator.label}: {accelerator.peak_flops / 1e12:,.0f} TFLOP/s dense BF16 peak"),
         ("cluster throughput", f"{config.gpus:,} GPUs × MFU {config.mfu:.2f} = {plan.cluster_flops_per_s:.3e} FLOP/s"),
         ("GPU-hours", human(plan.gpu_hours)),
-        ("wall clock", f"{plan.wall_days:,.1f} days on {config.gpus:,} GPUs"),
+        ("wall clock", f"{_duration(plan.wall_days)} on {config.gpus:,} GPUs"),
         ("rental cost", cost),
-        ("energy", f"{plan.energy_kwh / 1000:,.0f} MWh ({accelerator.tdp_watts:.0f} W per GPU × GPU-hours × PUE {config.pue:g})"),
-        ("CO₂", f"{plan.co2_kg / 1000:,.0f} t ({config.kg_co2_per_kwh:g} kg per kWh)"),
+        ("energy", f"{_scaled(plan.energy_kwh, ((1000, 'MWh'), (1, 'kWh')))} ({accelerator.tdp_watts:.0f} W per GPU × GPU-hours × PUE {config.pue:g})"),
+        ("CO₂", f"{_scaled(plan.co2_kg, ((1000, 't'), (1, 'kg')))} ({config.kg_co2_per_kwh:g} kg per kWh)"),
     ]
     lines = [
         (f"{human(config.params)} parameters on {human(config.tokens)} tokens: "
