@@ -105,13 +105,14 @@ def format_summary(funnel: dict, output_dir: str) -> str:
     for stage in funnel["stages"]:
         lines.append(f"{stage['stage']:<18}{stage['in']:>10,}{stage['out']:>10,}{stage['dropped']:>10,}")
     lines.append("")
-    lines.append(f"{'drop reason':<28}{'records':>10}")
+    width = max([len("drop reason"), *map(len, funnel["dropped_by_reason"])]) + 2
+    lines.append(f"{'drop reason':<{width}}{'records':>10}")
     for reason, count in funnel["dropped_by_reason"].items():
-        lines.append(f"{reason:<28}{count:>10,}")
+        lines.append(f"{reason:<{width}}{count:>10,}")
     lines.append("")
     status = "conserved" if funnel["conserved"] else "NOT CONSERVED (a bug: please report)"
     lines.append(f"records read {funnel['records_read']:,} = kept {funnel['kept']:,} + dropped {funnel['dropped']:,}: {status}")
-    lines.append(f"outputs: {output_dir.rstrip('/')}/{{data/, {MANIFEST_PATH}, {FUNNEL_PATH}}}")
+    lines.append(f"outputs: {output_dir.rstrip('/')}/{{data/, {MANIFEST_PATH}, stats/}} (funnel: {FUNNEL_PATH})")
     return "\n".join(lines)
 
 
