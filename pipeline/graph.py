@@ -65,7 +65,7 @@ def _write_manifest(
     try:
         manifest = build_manifest(
             shards, funnel, config_hash=config.config_hash(), inputs=inputs, schema_version=SCHEMA_VERSION, version=version,
-            mixture=config.mixture,
+            mixture=config.mixture, domain_taxonomy_version=_taxonomy_version(config),
         )
     except MixtureError as err:
         counts = {name: {"documents": d.documents, "tokens_estimate": d.tokens} for name, d in domain_counts(shards).items()}
@@ -73,6 +73,15 @@ def _write_manifest(
         return None
     write_json(f"{output_dir.rstrip('/')}/{MANIFEST_PATH}", manifest)
     return manifest
+
+
+def _taxonomy_version(config: GristmillConfig) -> int | None:
+    """The domain taxonomy the run tagged with (None when tagging is off)."""
+    if not config.domains.enabled:
+        return None
+    from filters.domain_rules import DomainRules
+
+    return DomainRules.load(config.domains.rules_files).taxonomy_version
 
 
 def read_mixture_error(output_dir: str) -> str | None:

@@ -39,7 +39,7 @@ def domain_counts(shards: list[dict]) -> dict[str, DomainCount]:
 
 def build_manifest(
     shards: list[dict], funnel: dict, *, config_hash: str, inputs: list[str], schema_version: int, version: str,
-    mixture: MixtureConfig,
+    mixture: MixtureConfig, domain_taxonomy_version: int | None = None,
 ) -> dict:
     """The manifest for `shards`; raises pipeline.mixture.MixtureError if `mixture` cannot be drawn."""
     shards = sorted(shards, key=lambda s: s["path"])
@@ -63,6 +63,7 @@ def build_manifest(
         "created_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "config_hash": config_hash,
         "schema_version": schema_version,
+        "domain_taxonomy_version": domain_taxonomy_version,
         "inputs": inputs,
         "token_estimate_method": TOKEN_ESTIMATE_METHOD,
         "totals": {
@@ -128,6 +129,8 @@ def validate_manifest(manifest: dict) -> dict:
     for key in ("gristmill_version", "created_at", "config_hash", "token_estimate_method", "funnel"):
         _field(manifest, key, _STR, key)
     _field(manifest, "schema_version", _INT, "schema_version")
+    taxonomy = manifest.get("domain_taxonomy_version")  # added within v2: absent in early v2 files
+    _check(taxonomy is None or _is_int(taxonomy), "domain_taxonomy_version", f"must be an integer or null, not {taxonomy!r}")
     inputs = _field(manifest, "inputs", "a list", "inputs")
     for i, item in enumerate(inputs):
         _check(isinstance(item, str), f"inputs[{i}]", "must be a string")

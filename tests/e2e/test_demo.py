@@ -30,3 +30,8 @@ def test_demo_runs_and_decodes_legacy_charsets(tmp_path, capsys):
     assert all(r["crawl"] == "GRISTMILL-DEMO-2026" for r in rows)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["totals"]["documents"] == funnel["kept"] == len(rows)
+    assert manifest["domain_taxonomy_version"] == 1
+    # the dashboard comes with the demo, scored for quality on the English pages
+    assert (out / "report.html").stat().st_size > 10_000
+    assert any(r["quality_score"] is not None for r in rows if r["lang"] == "en")
+    assert all(r["quality_score"] is None for r in rows if r["lang"] != "en")
