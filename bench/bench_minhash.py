@@ -2,7 +2,6 @@
 gristmill MinHasher vs datasketch. Run from the repo root: `taskset -c 0 .venv/bin/python bench/bench_minhash.py [repeats]`."""
 import random, sys, time
 from pathlib import Path
-import numpy as np
 from datasketch import MinHash
 from filters.minhash import MinHasher
 from filters.text_normalization import normalize_text

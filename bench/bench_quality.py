@@ -193,7 +193,7 @@ def print_report(pages: int, texts: list[str], extraction_s: list[float], heuris
     removed = Counter()
     for result in results:
         removed.update(result.removed_lines)
-    print(f"\nC4 line cleaning removed, by cause (lines, all texts): "
+    print("\nC4 line cleaning removed, by cause (lines, all texts): "
           + ", ".join(f"{cause} {n:,}" for cause, n in removed.items()) + "\n")
 
     print("### C4 sentence rule: our count vs spaCy's sentencizer (datatrove's C4 filter)\n")
