@@ -13,11 +13,10 @@ to 0: a page's genre shows early, and fastText's cost is linear in length.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 from collections.abc import Collection, Mapping, Sequence
 
-from classifiers.training import Example, FastTextParams, fasttext_line, split_examples, train_fasttext
+from classifiers.training import Example, FastTextParams, fasttext_line, load_model, split_examples, train_fasttext
 
 _LABEL_PREFIX = "__label__"
 _MAX_WORDS = 1_000
@@ -43,12 +42,7 @@ class DomainClassifier:
 
     def __init__(self, model_path: str, *, tags: Collection[str] | None = None):
         """`tags`, when given, is the taxonomy: a model with a label outside it is refused."""
-        import fasttext
-
-        fasttext.FastText.eprint = lambda *args, **kwargs: None  # silence the load warning
-        if not os.path.exists(model_path):
-            raise FileNotFoundError(f"domain model not found: {model_path}")
-        self._model = fasttext.load_model(model_path)
+        self._model = load_model(model_path, "domain")
         self.labels = tuple(label.removeprefix(_LABEL_PREFIX) for label in self._model.labels)
         unknown = sorted(set(self.labels) - set(tags)) if tags is not None else []
         if unknown:

@@ -29,6 +29,7 @@ from classifiers.training import (
     FastTextParams,
     fasttext_line,
     label_probabilities,
+    load_model,
     precision_at_fraction,
     roc_auc,
     split_examples,
@@ -73,15 +74,7 @@ class QualityScorer:
     """Loads a quality model once (in `DoFn.setup`); `score(text)` gives P(high quality) in [0, 1]."""
 
     def __init__(self, model_path: str | None = None):
-        import fasttext
-
-        fasttext.FastText.eprint = lambda *args, **kwargs: None  # silence the load warning
-        path = model_path or DEFAULT_MODEL_PATH
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"quality model not found: {path}")
-        self._model = fasttext.load_model(path)
-        if f"__label__{HIGH}" not in self._model.labels:
-            raise ValueError(f"{path} is not a quality model: its labels are {', '.join(self._model.labels)}")
+        self._model = load_model(model_path or DEFAULT_MODEL_PATH, "quality", HIGH)
 
     def score_texts(self, texts: Sequence[str]) -> np.ndarray:
         """P(high quality) of each document: shape (len(texts),)."""

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from classifiers.training import BinaryMetrics, Example, FastTextParams, binary_metrics, fasttext_line, label_probabilities, split_examples, train_fasttext
+from classifiers.training import BinaryMetrics, Example, FastTextParams, binary_metrics, fasttext_line, label_probabilities, load_model, split_examples, train_fasttext
 
 DEFAULT_MODEL_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models", "toxicity.ftz")
 
@@ -131,15 +131,7 @@ class ToxicityScorer:
     """Loads a toxicity model once (in `DoFn.setup`); `score(text)` gives a document score in [0, 1]."""
 
     def __init__(self, model_path: str | None = None):
-        import fasttext
-
-        fasttext.FastText.eprint = lambda *args, **kwargs: None  # silence the load warning
-        path = model_path or DEFAULT_MODEL_PATH
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"toxicity model not found: {path}")
-        self._model = fasttext.load_model(path)
-        if f"__label__{TOXIC}" not in self._model.labels:
-            raise ValueError(f"{path} is not a toxicity model: its labels are {', '.join(self._model.labels)}")
+        self._model = load_model(model_path or DEFAULT_MODEL_PATH, "toxicity", TOXIC)
 
     def score_texts(self, texts: Sequence[str]) -> np.ndarray:
         """P(toxic) of each short text (a tweet, a sentence) taken whole: shape (len(texts),)."""

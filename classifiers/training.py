@@ -344,6 +344,20 @@ def _zeroed_allocations():
         mallopt(_M_PERTURB, 0)
 
 
+def load_model(path: str, task: str, required_label: str | None = None):
+    """A saved fastText model for `task` (named in the errors), quietly; `required_label`, when
+    given, must be one of its labels, so a model of another task is refused."""
+    import fasttext
+
+    fasttext.FastText.eprint = lambda *args, **kwargs: None  # silence the load warning
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{task} model not found: {path}")
+    model = fasttext.load_model(path)
+    if required_label is not None and f"{_LABEL_PREFIX}{required_label}" not in model.labels:
+        raise ValueError(f"{path} is not a {task} model: its labels are {', '.join(model.labels)}")
+    return model
+
+
 def label_probabilities(model, texts: Sequence[str], label: str) -> np.ndarray:
     """P(`label`) for each normalized single-line text: shape (len(texts),)."""
     if not texts:

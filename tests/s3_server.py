@@ -13,6 +13,7 @@ bucket) is tested.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -22,6 +23,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 ACCESS_KEY = "gristmill-test"
@@ -172,3 +174,28 @@ class SeaweedS3:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def seeded_s3(folder: Path, buckets: Iterable[str], uploads: Mapping[tuple[str, str], Path]) -> Iterator[SeaweedS3]:
+    """A started server holding `buckets`, with each (bucket, key) uploaded from its file; the
+    test is skipped when SeaweedFS cannot run here. For module fixtures:
+
+        with seeded_s3(tmp_path_factory.mktemp("seaweedfs"), ["in"], {("in", "a.warc.gz"): path}) as s3:
+            yield s3
+    """
+    import pytest
+
+    try:
+        server = SeaweedS3(folder).start()
+    except SeaweedUnavailable as err:
+        pytest.skip(str(err))
+    try:
+        client = server.client()
+        for bucket in buckets:
+            client.create_bucket(Bucket=bucket)
+        for (bucket, key), source in uploads.items():
+            client.upload_file(str(source), bucket, key)
+        yield server
+    finally:
+        server.stop()

@@ -19,7 +19,7 @@ import pytest
 
 # tests/ is on sys.path: pytest puts conftest.py's folder there
 from fault_proxy import FaultPlan, FaultProxy
-from s3_server import SeaweedS3, SeaweedUnavailable
+from s3_server import SeaweedS3, seeded_s3
 
 from gristmill import __version__
 from pipeline.config import config_from_dict
@@ -63,19 +63,9 @@ class _RetryCounter(logging.Handler):
 
 @pytest.fixture(scope="module")
 def s3(tmp_path_factory, shared_data):
-    try:
-        server = SeaweedS3(tmp_path_factory.mktemp("seaweedfs")).start()
-    except SeaweedUnavailable as err:
-        pytest.skip(str(err))
-    try:
-        client = server.client()
-        client.create_bucket(Bucket=IN_BUCKET)
-        client.create_bucket(Bucket=OUT_BUCKET)
-        for key, source in INPUTS.items():
-            client.upload_file(str(shared_data / "warc" / source), IN_BUCKET, key)
+    uploads = {(IN_BUCKET, key): shared_data / "warc" / source for key, source in INPUTS.items()}
+    with seeded_s3(tmp_path_factory.mktemp("seaweedfs"), [IN_BUCKET, OUT_BUCKET], uploads) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _run(endpoint_url: str, prefix: str, s3: SeaweedS3) -> tuple[dict, float]:

@@ -10,7 +10,7 @@ import pytest
 
 from gristmill.cli import main
 from pipeline.manifest import validate_manifest
-from s3_server import SeaweedS3, SeaweedUnavailable  # tests/ is on sys.path: pytest puts conftest.py's folder there
+from s3_server import seeded_s3  # tests/ is on sys.path: pytest puts conftest.py's folder there
 
 pytestmark = pytest.mark.slow
 
@@ -21,19 +21,9 @@ BEAM_ARGS = ["--direct_running_mode=in_memory", "--no-progress"]
 
 @pytest.fixture(scope="module")
 def s3(tmp_path_factory, shared_data):
-    try:
-        server = SeaweedS3(tmp_path_factory.mktemp("seaweedfs")).start()
-    except SeaweedUnavailable as err:
-        pytest.skip(str(err))
-    try:
-        client = server.client()
-        client.create_bucket(Bucket=IN_BUCKET)
-        client.create_bucket(Bucket=OUT_BUCKET)
-        for key, source in INPUTS.items():
-            client.upload_file(str(shared_data / "warc" / source), IN_BUCKET, key)
+    uploads = {(IN_BUCKET, key): shared_data / "warc" / source for key, source in INPUTS.items()}
+    with seeded_s3(tmp_path_factory.mktemp("seaweedfs"), [IN_BUCKET, OUT_BUCKET], uploads) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
