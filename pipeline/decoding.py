@@ -27,7 +27,6 @@ _SUPERSETS = {
     # HTML is full of NUL bytes and decodes through its BOM or detection instead.
     "utf-16": "utf-8", "utf-16le": "utf-8", "utf-16be": "utf-8",
 }
-_SINGLE_BYTE_WESTERN = {"cp1252"}
 # Python's cp1252 leaves 0x81, 0x8D, 0x8F, 0x90 and 0x9D undefined; WHATWG
 # windows-1252 maps them to the C1 controls of the same value, so a page labelled
 # Latin-1 always decodes (instead of falling through to detection, which guesses
@@ -74,9 +73,10 @@ def decode_html(payload: bytes, header_charset: str | None = None) -> tuple[str,
 
     A declared charset that fails strict decoding is a lie and is skipped (a
     multi-byte character cut off at the very end, as in a truncated payload, is
-    dropped instead). A Latin-1/windows-1252 label on bytes that are valid UTF-8
-    with non-ASCII characters is also a lie (a common server default), so UTF-8
-    wins there.
+    dropped instead). Any other label on bytes that are valid UTF-8 with non-ASCII
+    characters is also a lie (Latin-1 is a common server default; a stale <meta>
+    survives a site's move to UTF-8): text in other multi-byte encodings is
+    practically never valid UTF-8, so UTF-8 wins there.
     """
     if payload.startswith(codecs.BOM_UTF8):
         return payload[3:].decode("utf-8", "replace"), "utf-8"
@@ -84,7 +84,7 @@ def decode_html(payload: bytes, header_charset: str | None = None) -> tuple[str,
         codec = normalize_charset(label)
         if codec is None:
             continue
-        if codec in _SINGLE_BYTE_WESTERN and not payload.isascii():
+        if codec != "utf-8" and not payload.isascii():
             utf8 = _try_decode(payload, "utf-8")
             if utf8 is not None and not utf8.isascii():
                 return utf8, "utf-8"

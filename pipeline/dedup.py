@@ -41,6 +41,13 @@ removed, never too much) and every dropped document names a kept survivor.
 Unsettled nodes are counted (12 rounds settle random chains of ~50,000 nodes;
 duplicate clusters are stars and settle in one or two).
 
+Poison records (pipeline/stage.py): keying a document (URL or text key), a
+group's decision and the near decision are guarded; a failure there drops the
+document(s) it held as STAGE_ERROR and dead-letters them. A MinHash signature
+that fails is retried one document at a time; the document that fails alone is
+dead-lettered at the near decision, where its one copy is. Bucket, edge and
+connected-components steps see ids and numbers only, never text.
+
 Counts are Beam counters (namespace "Deduplicate") and, exact on every runner,
 the one-element PCollection `Deduplicate.stats` (a dict of `STAT_NAMES`) set
 when the transform is applied.
@@ -62,10 +69,11 @@ from pipeline.config import DedupConfig
 from pipeline.connected_components import ConnectedComponents
 from pipeline.document import Document, DropReason, Rejection
 from pipeline.schema import parse_warc_date
-from pipeline.stage import DROPPED, BeamCounter, StageOutput, rejected
+from pipeline.stage import DEAD_LETTER, DROPPED, BeamCounter, StageError, StageFn, StageOutput, dead_lettered, flatten_outputs, rejected
 
 STAGE = "Deduplicate"
 STATS = "stats"
+SIGNATURE_FAILED = "signature_failed"
 STAT_NAMES = ("lsh_buckets_capped", "lsh_members_capped", "candidate_edges", "unsettled_nodes")
 _SIGNATURE_BATCH = 128  # documents per MinHasher call: amortizes numpy's per-call cost (~4x faster than one by one)
 
@@ -89,11 +97,32 @@ def text_key(doc: Document) -> bytes:
     return hashlib.blake2b(normalized.tobytes(), digest_size=16).digest()
 
 
-class _KeepLatestFetchFn(beam.DoFn):
+class _KeyByFn(StageFn):
+    """Document -> (key_of(document), document)."""
+
+    stage = STAGE
+
+    def __init__(self, key_of):
+        self._key_of = key_of
+
+    def process_one(self, doc: Document):
+        yield self._key_of(doc), doc
+
+
+class _GroupFn(StageFn):
+    """A step on a (key, Iterable[Document]) group: a failure costs the group's documents."""
+
+    stage = STAGE
+
+    def documents_of(self, element) -> list:
+        return list(element[1])
+
+
+class _KeepLatestFetchFn(_GroupFn):
     def setup(self) -> None:
         self._counter = BeamCounter(STAGE)
 
-    def process(self, url_docs):
+    def process_one(self, url_docs):
         # (url key, Iterable[Document]) -> the latest fetch; the others are URL_DUPLICATE
         _, docs = url_docs
         best = min(fetch_order(doc) for doc in docs)
@@ -106,11 +135,11 @@ class _KeepLatestFetchFn(beam.DoFn):
                 yield rejected(Rejection(STAGE, DropReason.URL_DUPLICATE, doc.id, doc.url, f"kept={best[1]}"), self._counter)
 
 
-class _KeepOnePerTextFn(beam.DoFn):
+class _KeepOnePerTextFn(_GroupFn):
     def setup(self) -> None:
         self._counter = BeamCounter(STAGE)
 
-    def process(self, text_docs):
+    def process_one(self, text_docs):
         # (text key, Iterable[Document]) -> the smallest id, carrying the group's dup_cluster_size
         _, docs = text_docs
         survivor = min(doc.id for doc in docs)
@@ -134,7 +163,21 @@ class _BandsFn(beam.DoFn):
         self._hasher = MinHasher(num_perm=config.bands * config.rows_per_band, ngram=config.ngram, seed=config.seed)
 
     def process(self, batch: list[Document]):
-        # list[Document] -> (band key, node) for every band of every document with words; node = (id, weight)
+        # list[Document] -> (band key, node) for every band of every document with words; node = (id, weight).
+        # A batch that fails is retried one document at a time; a document that fails alone goes out on
+        # SIGNATURE_FAILED as (id, StageError), and the join dead-letters it (its copy there is the one counted).
+        try:
+            keyed = list(self._band_keys(batch))
+        except Exception as err:  # noqa: BLE001 -- a poison record must not end the run
+            if len(batch) > 1:
+                for doc in batch:
+                    yield from self.process([doc])
+            else:
+                yield beam.pvalue.TaggedOutput(SIGNATURE_FAILED, (batch[0].id, StageError.of(err)))
+            return
+        yield from keyed
+
+    def _band_keys(self, batch: list[Document]):
         signatures = self._hasher.signatures([doc.text for doc in batch])  # (len(batch), bands * rows)
         for doc, signature in zip(batch, signatures):
             if (signature == EMPTY).all():
@@ -196,13 +239,21 @@ class _BucketEdgesFn(beam.DoFn):
                 yield members[0], member
 
 
-class _ApplyNearDecisionFn(beam.DoFn):
+class _ApplyNearDecisionFn(_GroupFn):
     def setup(self) -> None:
         self._counter = BeamCounter(STAGE)
 
-    def process(self, joined):
-        # (id, {doc: [Document], survivor: [id], absorbed: [weight]}) -> kept Document or NEAR_DUPLICATE
+    def documents_of(self, element) -> list:
+        return list(element[1]["doc"])
+
+    def process_one(self, joined):
+        # (id, {doc: [Document], survivor: [id], absorbed: [weight], failed: [StageError]})
+        #   -> kept Document, NEAR_DUPLICATE, or STAGE_ERROR when its signature failed
         _, groups = joined
+        failed = list(groups["failed"])
+        if failed:
+            yield from dead_lettered(STAGE, groups["doc"], failed[0], self._counter)
+            return
         survivors = list(groups["survivor"])
         absorbed = sum(groups["absorbed"])
         for doc in groups["doc"]:
@@ -215,33 +266,35 @@ class _ApplyNearDecisionFn(beam.DoFn):
 
 
 def _split(results) -> StageOutput:
-    return StageOutput(results.kept, results[DROPPED])
+    return StageOutput(results.kept, results[DROPPED], results[DEAD_LETTER])
+
+
+def _group_by(docs, name: str, key_of, keep_label: str, keep_fn: StageFn) -> StageOutput:
+    """Key documents, group them, and keep one per group: `KeyBy<name>` | `GroupBy<name>` | `keep_label`."""
+    keyed = docs | f"KeyBy{name}" >> beam.ParDo(_KeyByFn(key_of)).with_outputs(DROPPED, DEAD_LETTER, main="kept")
+    kept = _split(
+        keyed.kept
+        | f"GroupBy{name}" >> beam.GroupByKey()
+        | keep_label >> beam.ParDo(keep_fn).with_outputs(DROPPED, DEAD_LETTER, main="kept")
+    )
+    return flatten_outputs(f"{name}Steps", kept.kept, [_split(keyed), kept])
 
 
 class DedupUrls(beam.PTransform):
     def expand(self, docs) -> StageOutput:
-        return _split(
-            docs
-            | "KeyByUrl" >> beam.Map(lambda doc: (url_key(doc), doc))
-            | "GroupByUrl" >> beam.GroupByKey()
-            | "KeepLatestFetch" >> beam.ParDo(_KeepLatestFetchFn()).with_outputs(DROPPED, main="kept")
-        )
+        return _group_by(docs, "Url", url_key, "KeepLatestFetch", _KeepLatestFetchFn())
 
 
 class DedupExactTexts(beam.PTransform):
     def expand(self, docs) -> StageOutput:
-        return _split(
-            docs
-            | "KeyByText" >> beam.Map(lambda doc: (text_key(doc), doc))
-            | "GroupByText" >> beam.GroupByKey()
-            | "KeepOnePerText" >> beam.ParDo(_KeepOnePerTextFn()).with_outputs(DROPPED, main="kept")
-        )
+        return _group_by(docs, "Text", text_key, "KeepOnePerText", _KeepOnePerTextFn())
 
 
 class NearOutput(NamedTuple):
     kept: beam.PCollection  # PCollection[Document]
     dropped: beam.PCollection  # PCollection[Rejection]
     stats: beam.PCollection  # PCollection[(stat name, count)]
+    dead_letters: beam.PCollection  # PCollection[DeadLetter]
 
 
 class DedupNearTexts(beam.PTransform):
@@ -251,10 +304,13 @@ class DedupNearTexts(beam.PTransform):
 
     def expand(self, docs) -> NearOutput:
         config = self._config
-        buckets = (
+        signed = (
             docs
             | "Batch" >> beam.BatchElements(min_batch_size=_SIGNATURE_BATCH, max_batch_size=_SIGNATURE_BATCH)
-            | "Bands" >> beam.ParDo(_BandsFn(config))  # PCollection[(band key, (id, weight))]
+            | "Bands" >> beam.ParDo(_BandsFn(config)).with_outputs(SIGNATURE_FAILED, main="keys")
+        )
+        buckets = (
+            signed.keys  # PCollection[(band key, (id, weight))]
             | "Buckets" >> beam.CombinePerKey(BucketMembers(config.max_bucket_size))
             | "BucketEdges" >> beam.ParDo(_BucketEdgesFn(config.max_bucket_size)).with_outputs(STATS, main="edges")
         )
@@ -268,13 +324,14 @@ class DedupNearTexts(beam.PTransform):
             | "Absorbed" >> beam.CombinePerKey(sum)  # (survivor id, documents absorbed)
         )
         results = (
-            {"doc": docs | "KeyById" >> beam.Map(lambda doc: (doc.id, doc)), "survivor": survivor_of, "absorbed": absorbed}
+            {"doc": docs | "KeyById" >> beam.Map(lambda doc: (doc.id, doc)), "survivor": survivor_of, "absorbed": absorbed,
+             "failed": signed[SIGNATURE_FAILED]}
             | "JoinDecisions" >> beam.CoGroupByKey()
-            | "ApplyDecisions" >> beam.ParDo(_ApplyNearDecisionFn()).with_outputs(DROPPED, main="kept")
+            | "ApplyDecisions" >> beam.ParDo(_ApplyNearDecisionFn()).with_outputs(DROPPED, DEAD_LETTER, main="kept")
         )
         unsettled = components.unsettled | "CountUnsettled" >> beam.Map(lambda _: ("unsettled_nodes", 1))
         stats = (buckets[STATS], unsettled) | "NearStats" >> beam.Flatten()
-        return NearOutput(results.kept, results[DROPPED], stats)
+        return NearOutput(results.kept, results[DROPPED], stats, results[DEAD_LETTER])
 
 
 def _stats_dict(pairs: list[tuple[str, int]]) -> dict[str, int]:
@@ -283,7 +340,7 @@ def _stats_dict(pairs: list[tuple[str, int]]) -> dict[str, int]:
 
 
 class Deduplicate(beam.PTransform):
-    """PCollection[Document] -> StageOutput(kept: Document with dup_cluster_size, dropped: Rejection).
+    """PCollection[Document] -> StageOutput(kept: Document with dup_cluster_size, dropped: Rejection, dead_letters).
 
     After it is applied, `stats` is a one-element PCollection[dict]: `STAT_NAMES` -> count.
     """
@@ -295,18 +352,19 @@ class Deduplicate(beam.PTransform):
 
     def expand(self, docs) -> StageOutput:
         config = self._config
-        dropped, stats = [], []
+        steps, stats = [], []
         if config.url:
-            docs, url_dropped = docs | "DedupUrls" >> DedupUrls()
-            dropped.append(url_dropped)
+            steps.append(docs | "DedupUrls" >> DedupUrls())
+            docs = steps[-1].kept
         if config.exact:
-            docs, exact_dropped = docs | "DedupExactTexts" >> DedupExactTexts()
-            dropped.append(exact_dropped)
+            steps.append(docs | "DedupExactTexts" >> DedupExactTexts())
+            docs = steps[-1].kept
         if config.near:
-            docs, near_dropped, near_stats = docs | "DedupNearTexts" >> DedupNearTexts(config)
-            dropped.append(near_dropped)
-            stats.append(near_stats)
-        if not dropped:
+            near = docs | "DedupNearTexts" >> DedupNearTexts(config)
+            steps.append(StageOutput(near.kept, near.dropped, near.dead_letters))
+            stats.append(near.stats)
+            docs = near.kept
+        if not steps:
             docs = docs | "NothingToDo" >> beam.Map(lambda doc: doc)
         none = docs.pipeline | "NoEvents" >> beam.Create([])  # Flatten needs one input; an empty one adds nothing
         self.stats = (
@@ -316,4 +374,4 @@ class Deduplicate(beam.PTransform):
             | "CollectStats" >> beam.combiners.ToList()
             | "StatsDict" >> beam.Map(_stats_dict)
         )
-        return StageOutput(docs, [*dropped, none] | "AllDropped" >> beam.Flatten())
+        return flatten_outputs("All", docs, steps)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import os
+import traceback
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -34,6 +36,7 @@ class DropReason(str, enum.Enum):
     TOO_LARGE = "too_large"
     TRUNCATED_RECORD = "truncated_record"
     CORRUPT_RECORD = "corrupt_record"
+    DECOMPRESSION_BOMB = "decompression_bomb"  # a gzip member inflating >100x past 64 MiB
     DECODE_ERROR = "decode_error"
     BINARY_PAYLOAD = "binary_payload"
     EMPTY_PAYLOAD = "empty_payload"
@@ -91,6 +94,8 @@ class DropReason(str, enum.Enum):
     # quality: fastText classifier
     QUALITY_SCORE_TOO_LOW = "quality_score_too_low"
     BELOW_QUALITY_TOP_FRACTION = "below_quality_top_fraction"
+    # any stage: an unexpected exception on one document (it goes to dead_letter/)
+    STAGE_ERROR = "stage_error"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -170,6 +175,14 @@ class Document:
     pii_counts: Mapping[str, int] = dataclasses.field(default_factory=dict)
     dup_cluster_size: int = 1
     metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+def describe_error(err: BaseException) -> str:
+    """An exception as a Rejection's detail: its type and where it was raised, never its message
+    (a message may quote the page), e.g. "ValueError at gopher.py:120 in measure_quality"."""
+    frames = traceback.extract_tb(err.__traceback__)
+    where = f" at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno} in {frames[-1].name}" if frames else ""
+    return f"{type(err).__name__}{where}"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from classifiers.domain import DomainClassifier
 from filters.domain_rules import OTHER, DomainRules
 from pipeline.config import DomainsConfig
 from pipeline.document import Document
-from pipeline.stage import BeamCounter, StageOutput, run_stage
+from pipeline.stage import BeamCounter, StageFn, StageOutput, run_stage
 
 STAGE = "TagDomains"
 
@@ -43,7 +43,9 @@ def decide_domain(doc: Document, rules: DomainRules, classifier: DomainClassifie
     return tag, rule
 
 
-class _TagDomainsFn(beam.DoFn):
+class _TagDomainsFn(StageFn):
+    stage = STAGE
+
     def __init__(self, config: DomainsConfig):
         self._config = config
 
@@ -53,7 +55,7 @@ class _TagDomainsFn(beam.DoFn):
         model_path = self._config.classifier.model_path
         self._classifier = DomainClassifier(model_path, tags=self._rules.taxonomy) if model_path else None
 
-    def process(self, doc: Document):
+    def process_one(self, doc: Document):
         # PCollection[Document] -> PCollection[Document] with domain, domain_rule
         if not self._config.enabled:
             yield doc

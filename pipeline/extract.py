@@ -9,7 +9,7 @@ import apache_beam as beam
 from pipeline.config import ExtractConfig
 from pipeline.document import Capture, Document, DropReason, Rejection
 from pipeline.sandbox import ExtractionSandbox, SandboxResult
-from pipeline.stage import BeamCounter, StageOutput, rejected, run_stage
+from pipeline.stage import BeamCounter, StageFn, StageOutput, rejected, run_stage
 
 STAGE = "ExtractText"
 
@@ -41,7 +41,9 @@ def to_document(capture: Capture, result: SandboxResult, config: ExtractConfig) 
     )
 
 
-class _ExtractFn(beam.DoFn):
+class _ExtractFn(StageFn):
+    stage = STAGE
+
     def __init__(self, config: ExtractConfig):
         self._config = config
 
@@ -50,7 +52,7 @@ class _ExtractFn(beam.DoFn):
         self._sandbox = ExtractionSandbox(self._config)
         self._sandbox.start()
 
-    def process(self, capture: Capture):
+    def process_one(self, capture: Capture):
         # PCollection[Capture] -> PCollection[Document]
         if capture.is_text:  # WET records are text already
             result = SandboxResult(text=capture.content)

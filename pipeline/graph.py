@@ -1,7 +1,7 @@
 """The pipeline graph, read as one sentence:
 
     ReadWarc | ExtractText | IdentifyLanguage | ApplySafety | Deduplicate | ApplyQuality | TagDomains | WriteShards
-    (+ RecordFunnel, RecordStats, WriteManifest)
+    (+ RecordFunnel, RecordStats, WriteManifest, WriteDeadLetters)
 
 TagDomains drops nothing; it is in the funnel like every stage. The mixture is
 not a stage: WriteManifest plans it from the shards' per-domain token counts
@@ -19,6 +19,7 @@ from pipeline.config import GristmillConfig
 from pipeline.extract import ExtractText
 from pipeline.funnel import RecordFunnel, funnel_inputs, write_json
 from pipeline.ingest import ReadWarc
+from pipeline.dead_letter import WriteDeadLetters
 from pipeline.dedup import Deduplicate
 from pipeline.domains import TagDomains
 from pipeline.langid import IdentifyLanguage
@@ -118,6 +119,11 @@ def build_pipeline(
         ("TagDomains", tagged),
     ]
     funnel = funnel_inputs(stages) | "RecordFunnel" >> RecordFunnel(output_dir, [name for name, _ in stages])
+    (
+        [out.dead_letters for _, out in stages if out.dead_letters is not None]
+        | "AllDeadLetters" >> beam.Flatten()
+        | "WriteDeadLetters" >> WriteDeadLetters(output_dir)
+    )
     stats_paths = kept | "RecordStats" >> RecordStats(output_dir, funnel)
     (
         shards

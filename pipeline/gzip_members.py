@@ -17,6 +17,12 @@ _CHUNK = 64 * 1024
 # members are far smaller; a longer member keeps only its latest raw chunk, so
 # recovery rescans from where decoding failed instead of from the member's start.
 _MAX_HISTORY = 8 * 1024 * 1024
+# A gzip bomb: deflate inflates at most ~1032:1, web records ~4-10:1 (HTML) and
+# rarely past 50:1. A member whose output passes _BOMB_MIN_OUTPUT bytes at more
+# than _MAX_INFLATION times its input is abandoned, so skipping a record costs at
+# most ~100x its compressed size in inflation, not ~1000x (2 s per GiB here).
+_BOMB_MIN_OUTPUT = 64 * 1024 * 1024
+_MAX_INFLATION = 100
 
 
 class TruncatedMemberError(EOFError):
@@ -25,6 +31,10 @@ class TruncatedMemberError(EOFError):
 
 class CorruptMemberError(ValueError):
     """A gzip member failed to decompress."""
+
+
+class InflationBombError(CorruptMemberError):
+    """A gzip member inflates far beyond what any web record does (a decompression bomb)."""
 
 
 class RawStream:
@@ -78,7 +88,8 @@ class MemberReader:
     """File-like view of one gzip member's decompressed bytes.
 
     Reading past the member's end returns b"" and leaves the raw stream at the
-    next member. Raises `CorruptMemberError` / `TruncatedMemberError`.
+    next member. Raises `CorruptMemberError` (`InflationBombError` for a bomb) /
+    `TruncatedMemberError`.
     """
 
     def __init__(self, raw: RawStream):
@@ -88,6 +99,8 @@ class MemberReader:
         self._history = bytearray()  # raw bytes fed so far, for recovery
         self._history_from_start = True  # False once only the latest chunk is kept
         self._tail = b""  # input not yet consumed because of max_length
+        self._fed = 0  # raw bytes read for this member
+        self._inflated = 0  # bytes it decompressed to so far
         self.eof = False
 
     def read(self, size: int = -1) -> bytes:
@@ -99,9 +112,13 @@ class MemberReader:
         while len(out) < size and not self.eof:
             data = self._tail or self._next_raw()
             try:
-                out += self._decompressor.decompress(data, size - len(out))
+                chunk = self._decompressor.decompress(data, size - len(out))
             except zlib.error as err:
                 raise CorruptMemberError(str(err)) from err
+            out += chunk
+            self._inflated += len(chunk)
+            if self._inflated > _BOMB_MIN_OUTPUT and self._inflated > _MAX_INFLATION * self._fed:
+                raise InflationBombError(f"inflates over {_MAX_INFLATION}x past {_BOMB_MIN_OUTPUT >> 20} MiB")
             self._tail = self._decompressor.unconsumed_tail
             if self._decompressor.eof:
                 self.eof = True
@@ -112,6 +129,7 @@ class MemberReader:
         data = self._raw.read(_CHUNK)
         if not data:
             raise TruncatedMemberError("stream ended inside a gzip member")
+        self._fed += len(data)
         if len(self._history) + len(data) > _MAX_HISTORY:
             self._history = bytearray()
             self._history_from_start = False

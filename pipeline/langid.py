@@ -9,12 +9,14 @@ import apache_beam as beam
 from classifiers.langid import LanguageIdentifier, judge_language
 from pipeline.config import LangIdConfig
 from pipeline.document import Document, Rejection
-from pipeline.stage import BeamCounter, StageOutput, rejected, run_stage
+from pipeline.stage import BeamCounter, StageFn, StageOutput, rejected, run_stage
 
 STAGE = "IdentifyLanguage"
 
 
-class _IdentifyLanguageFn(beam.DoFn):
+class _IdentifyLanguageFn(StageFn):
+    stage = STAGE
+
     def __init__(self, config: LangIdConfig):
         self._config = config
 
@@ -22,7 +24,7 @@ class _IdentifyLanguageFn(beam.DoFn):
         self._counter = BeamCounter(STAGE)
         self._identifier = LanguageIdentifier()
 
-    def process(self, doc: Document):
+    def process_one(self, doc: Document):
         # PCollection[Document] -> PCollection[Document] with lang, lang_score
         prediction = self._identifier.predict(doc.text)
         verdict = judge_language(

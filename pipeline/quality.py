@@ -28,7 +28,7 @@ import apache_beam as beam
 from filters import c4, fineweb, gopher
 from pipeline.config import QualityConfig
 from pipeline.document import Document, DropReason, Rejection
-from pipeline.stage import DROPPED, BeamCounter, StageOutput, rejected, run_stage
+from pipeline.stage import DEAD_LETTER, DROPPED, BeamCounter, StageFn, StageOutput, flatten_outputs, rejected, run_stage
 
 STAGE = "ApplyQuality"
 _QUANTILES = 1001  # the top-fraction cut: score quantiles every 0.1%
@@ -104,7 +104,9 @@ def assess(text: str, lang: str, config: QualityConfig) -> Assessment:
     return Assessment(text, metadata=metadata, removed_lines=removed)
 
 
-class _ApplyQualityFn(beam.DoFn):
+class _ApplyQualityFn(StageFn):
+    stage = STAGE
+
     def __init__(self, config: QualityConfig):
         self._config = config
 
@@ -118,7 +120,7 @@ class _ApplyQualityFn(beam.DoFn):
             self._scorer = QualityScorer(classifier.model_path)
         self._languages = frozenset(classifier.languages)
 
-    def process(self, doc: Document):
+    def process_one(self, doc: Document):
         # PCollection[Document] -> PCollection[Document] with cleaned text, quality metadata and quality_score
         if not self._config.enabled:
             yield doc
@@ -150,11 +152,13 @@ def top_fraction_cut(quantiles: list[float], fraction: float) -> float | None:
     return quantiles[round((1.0 - fraction) * (len(quantiles) - 1))]
 
 
-class _KeepTopFn(beam.DoFn):
+class _KeepTopFn(StageFn):
+    stage = STAGE
+
     def setup(self) -> None:
         self._counter = BeamCounter(STAGE)
 
-    def process(self, doc: Document, cut: float | None):
+    def process_one(self, doc: Document, cut: float | None):
         if cut is None or doc.quality_score is None or doc.quality_score >= cut:
             yield doc
         else:
@@ -178,6 +182,6 @@ class ApplyQuality(beam.PTransform):
             | "Quantiles" >> beam.transforms.stats.ApproximateQuantiles.Globally(_QUANTILES)
             | "Cut" >> beam.Map(top_fraction_cut, fraction)
         )
-        top = applied.kept | "KeepTop" >> beam.ParDo(_KeepTopFn(), beam.pvalue.AsSingleton(cut)).with_outputs(DROPPED, main="kept")
-        dropped = (applied.dropped, top[DROPPED]) | "Drops" >> beam.Flatten()
-        return StageOutput(top.kept, dropped)
+        top = applied.kept | "KeepTop" >> beam.ParDo(_KeepTopFn(), beam.pvalue.AsSingleton(cut)).with_outputs(
+            DROPPED, DEAD_LETTER, main="kept")
+        return flatten_outputs("Drops", top.kept, [applied, StageOutput(top.kept, top[DROPPED], top[DEAD_LETTER])])

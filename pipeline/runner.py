@@ -19,7 +19,7 @@ from pipeline.progress import ProgressDisplay
 
 _LOCAL_RUNNERS = {"DirectRunner", "BundleBasedDirectRunner", "SwitchingDirectRunner"}
 # the manifest first: an overwrite cut short never leaves the old manifest over a half-deleted run
-_OUTPUT_PARTS = (MANIFEST_PATH, "data", "stats", "rejected")
+_OUTPUT_PARTS = (MANIFEST_PATH, "data", "stats", "rejected", "dead_letter")
 
 
 class OutputExistsError(RuntimeError):

@@ -17,12 +17,14 @@ from filters.pii import PiiRedactor, judge_pii
 from filters.url_blocklist import UrlBlocklist
 from pipeline.config import SafetyConfig
 from pipeline.document import Document, DropReason, Rejection
-from pipeline.stage import BeamCounter, StageOutput, rejected, run_stage
+from pipeline.stage import BeamCounter, StageFn, StageOutput, rejected, run_stage
 
 STAGE = "ApplySafety"
 
 
-class _ApplySafetyFn(beam.DoFn):
+class _ApplySafetyFn(StageFn):
+    stage = STAGE
+
     def __init__(self, config: SafetyConfig):
         self._config = config
 
@@ -33,7 +35,7 @@ class _ApplySafetyFn(beam.DoFn):
         self._toxicity = ToxicityScorer(config.toxicity.model_path) if config.toxicity.enabled else None
         self._pii = PiiRedactor(config.pii) if config.pii.enabled else None
 
-    def process(self, doc: Document):
+    def process_one(self, doc: Document):
         # PCollection[Document] -> PCollection[Document] (redacted, with toxicity_score and pii_counts)
         verdict = self._blocklist.check(doc.url)
         if not verdict.keep:

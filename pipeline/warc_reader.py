@@ -10,6 +10,7 @@ stretch of garbage between members counts as one CORRUPT_RECORD. Pure code: no B
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Generator, Iterator
 from typing import BinaryIO
@@ -18,8 +19,9 @@ from warcio.archiveiterator import ArchiveIterator
 
 from pipeline.config import IngestConfig
 from pipeline.decoding import charset_from_content_type, decode_html, is_binary
-from pipeline.document import Capture, DropReason, Provenance, Rejection
-from pipeline.gzip_members import GZIP_MAGIC, CorruptMemberError, MemberReader, RawStream, TruncatedMemberError
+from pipeline.document import Capture, DropReason, Provenance, Rejection, describe_error
+from pipeline.gzip_members import (GZIP_MAGIC, CorruptMemberError, InflationBombError, MemberReader, RawStream,
+                                   TruncatedMemberError)
 
 STAGE = "ReadWarc"
 _CRAWL_ID = re.compile(r"CC-MAIN-\d{4}-\d{2}")
@@ -35,6 +37,25 @@ _SKIPPED_TYPES = {
 def record_id(source: str, offset: int, index: int) -> str:
     """Stable document id: the same record of the same file gets the same id on every run."""
     return hashlib.blake2b(f"{source}\0{offset}\0{index}".encode(), digest_size=10).hexdigest()
+
+
+class _QuietArchiveIterator(ArchiveIterator):
+    """warcio's iterator without its stderr warning on a record not followed by blank lines: that
+    warning prints the line after the record, i.e. page text, into the worker's log. The record is
+    counted instead (`err_count`, see `_read_records`)."""
+
+    INC_RECORD = ""
+
+
+class _NoHeaderValues(logging.Filter):
+    """warcio warns "Replacing spaces in invalid WARC-Target-URI: <value>"; in a corrupt record that
+    value can be page text, which must not reach logs. The fix itself is kept; the warning is not."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Replacing spaces in invalid WARC-Target-URI")
+
+
+logging.getLogger("warcio.recordloader").addFilter(_NoHeaderValues())
 
 
 class _FileState:
@@ -72,6 +93,8 @@ def read_archive(stream: BinaryIO, source: str, config: IngestConfig) -> Iterato
             # the file ended inside this member only if no later member was found.
             if isinstance(err, TruncatedMemberError) and not raw.peek(1):
                 yield _reject(state, DropReason.TRUNCATED_RECORD, offset, index, "file ends inside a gzip member")
+            elif isinstance(err, InflationBombError):
+                yield _reject(state, DropReason.DECOMPRESSION_BOMB, offset, index, str(err))
             else:
                 yield _reject(state, DropReason.CORRUPT_RECORD, offset, index, type(err).__name__)
 
@@ -86,7 +109,7 @@ def _read_records(stream: MemberReader | RawStream, state: _FileState, offset: i
     end. An error then replaces the held result, so no record is both kept and
     rejected, and a record from a corrupt member is never kept.
     """
-    records = ArchiveIterator(stream, arc2warc=True, ensure_http_headers=False)
+    records = _QuietArchiveIterator(stream, arc2warc=True, ensure_http_headers=False)
     index, held, bad_endings = 0, None, 0
     try:
         for record in records:
@@ -94,7 +117,7 @@ def _read_records(stream: MemberReader | RawStream, state: _FileState, offset: i
                 yield _check_ending(held, records.err_count > bad_endings, state, offset, index)
                 held, index = None, index + 1
             bad_endings = records.err_count
-            held = _classify(record, state, offset, index, config)
+            held = _classify_guarded(record, state, offset, index, config)
         if isinstance(stream, MemberReader):
             stream.drain()
     except Exception as err:  # noqa: BLE001 -- any failure costs the record being read only
@@ -114,6 +137,18 @@ def _check_ending(held: Capture | Rejection, bad_ending: bool, state: _FileState
 
 def _reject(state: _FileState, reason: DropReason, offset: int, index: int, detail: str = "", url: str = "") -> Rejection:
     return Rejection(STAGE, reason, record_id(state.source, offset, index), url, detail)
+
+
+def _classify_guarded(record, state: _FileState, offset: int, index: int, config: IngestConfig) -> Capture | Rejection:
+    """`_classify`, where a bug on one record costs that record (STAGE_ERROR) and reading goes on.
+    Stream errors propagate: they cost the rest of the member, as for any corrupt record."""
+    try:
+        return _classify(record, state, offset, index, config)
+    except (TruncatedMemberError, CorruptMemberError):
+        raise
+    except Exception as err:  # noqa: BLE001 -- a poison record must not end the file
+        detail = f"{describe_error(err)} (member at {offset}, record {index})"
+        return _reject(state, DropReason.STAGE_ERROR, offset, index, detail, record.rec_headers.get_header("WARC-Target-URI") or "")
 
 
 def _classify(record, state: _FileState, offset: int, index: int, config: IngestConfig) -> Capture | Rejection:

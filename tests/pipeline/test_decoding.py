@@ -161,6 +161,14 @@ def test_latin1_header_on_utf8_bytes_is_utf8():
     assert decode_html(html.encode("utf-8"), "windows-1252") == (html, "utf-8")
 
 
+@pytest.mark.parametrize("label", ["shift_jis", "gb2312", "euc-kr", "windows-1251", "koi8-r"])
+def test_any_label_on_utf8_bytes_is_utf8(label):
+    # a stale <meta> after a site moved to UTF-8: strict cp932 decodes these bytes, as mojibake
+    html = _page(FRENCH, f'<meta charset="{label}">')
+    assert decode_html(html.encode("utf-8")) == (html, "utf-8")
+    assert decode_html(html.encode("utf-8"), label) == (html, "utf-8")
+
+
 def test_latin1_header_on_latin1_bytes_stays_latin1():
     assert decode_html(_page(FRENCH).encode("cp1252"), "ISO-8859-1") == (_page(FRENCH), "cp1252")
     # A single non-ASCII byte at the very end is not a cut UTF-8 character here.

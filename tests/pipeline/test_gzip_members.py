@@ -9,7 +9,7 @@ import random
 import pytest
 
 from pipeline import gzip_members
-from pipeline.gzip_members import GZIP_MAGIC, CorruptMemberError, MemberReader, RawStream, TruncatedMemberError
+from pipeline.gzip_members import GZIP_MAGIC, CorruptMemberError, InflationBombError, MemberReader, RawStream, TruncatedMemberError
 
 
 def _text(seed: int, size: int) -> bytes:
@@ -213,6 +213,22 @@ def test_recover_past_the_history_limit_rescans_from_where_reading_stopped(monke
     member.recover()
     assert raw.offset == len(first)
     assert _read_all(raw) == b"next"
+
+
+def test_a_member_inflating_past_the_limit_is_a_bomb_and_recover_reaches_the_next(monkeypatch):
+    monkeypatch.setattr(gzip_members, "_BOMB_MIN_OUTPUT", 1 << 20)
+    raw = RawStream(io.BytesIO(_member(bytes(4 << 20)) + _member(b"next")))  # 4 MiB of zeros in ~4 KB
+    member = MemberReader(raw)
+    with pytest.raises(InflationBombError):
+        member.drain()
+    member.recover()
+    assert _read_all(raw) == b"next"
+
+
+def test_a_large_member_at_an_ordinary_ratio_is_not_a_bomb(monkeypatch):
+    monkeypatch.setattr(gzip_members, "_BOMB_MIN_OUTPUT", 64 * 1024)
+    content = _text(4, 300_000)
+    assert _read_all(RawStream(io.BytesIO(_member(content)))) == content
 
 
 def test_member_reader_is_file_like():

@@ -23,6 +23,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from pipeline import gzip_members
 from pipeline.config import IngestConfig
 from pipeline.document import Capture, DropReason, Rejection
 from pipeline.warc_reader import read_archive, record_id
@@ -314,6 +315,14 @@ def test_gzip_bomb_stays_bounded():
     assert peak < 64 << 20
 
 
+def test_a_record_whose_gzip_member_is_a_bomb_is_dropped_and_the_next_is_kept(monkeypatch):
+    monkeypatch.setattr(gzip_members, "_BOMB_MIN_OUTPUT", 1 << 20)
+    members = _members([_page(0), _page(1, b" " * (8 << 20)), _page(2)])  # 8 MiB of spaces in ~8 KB
+    results = _read(b"".join(members))
+    assert _outcomes(results) == [KEPT, DropReason.DECOMPRESSION_BOMB, KEPT]
+    assert results[1].detail == "inflates over 100x past 1 MiB"
+
+
 def test_charset_from_the_http_header_is_used():
     text = "\u041f\u0440\u0438\u0432\u0435\u0442, \u043c\u0438\u0440! " * 20
     result = _read_one(Spec(body=(HTML.decode() % text).encode("windows-1251"), content_type="text/html; charset=windows-1251"))
@@ -533,3 +542,15 @@ def test_provenance_points_at_the_member():
     assert [r.provenance.record_index for r in results] == [0, 0, 0]
     assert [r.id for r in results] == [record_id("f.warc.gz", offset, 0) for offset in offsets]
     assert all(r.provenance.source_file == "f.warc.gz" for r in results)
+
+
+def test_a_target_uri_with_spaces_is_fixed_without_logging_its_value(caplog):
+    body = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html><body><p>A page.</p></body></html>"
+    record = (b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: http://example.com/a private words\r\n"
+              b"WARC-Date: 2024-01-01T00:00:00Z\r\nWARC-Record-ID: <urn:uuid:1>\r\n"
+              b"Content-Type: application/http; msgtype=response\r\nContent-Length: "
+              + str(len(body)).encode() + b"\r\n\r\n" + body + b"\r\n\r\n")
+    with caplog.at_level("DEBUG"):
+        (capture,) = _read(gzip.compress(record))
+    assert capture.url == "http://example.com/a%20private%20words"
+    assert "private" not in caplog.text
