@@ -30,7 +30,6 @@ import struct
 from collections.abc import Sequence
 
 import numpy as np
-from datasketch import MinHash
 
 from filters.text_normalization import normalized_code_points
 
@@ -77,6 +76,8 @@ class MinHasher:
     def __init__(self, *, num_perm: int = 112, ngram: int = 5, seed: int = 1):
         self.num_perm = num_perm
         self.ngram = ngram
+        from datasketch import MinHash  # here, not with the module: its import (scipy) costs every Beam worker ~0.3 s
+
         a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
         self._a = a.astype(np.uint32)[:, None]  # (P, 1)
         self._b = b.astype(np.uint32)[:, None]  # (P, 1)

@@ -36,24 +36,13 @@ import bisect
 import dataclasses
 import re
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from presidio_analyzer import EntityRecognizer, RecognizerResult
-from presidio_analyzer.predefined_recognizers import (
-    CryptoRecognizer,
-    MacAddressRecognizer,
-    UsSsnRecognizer,
-)
-
-from filters.pii_recognizers import (
-    CardNumberRecognizer,
-    CaseInsensitiveIbanRecognizer,
-    OfflineEmailRecognizer,
-    PhoneNumberRecognizer,
-    PublicIpRecognizer,
-    strong_patterns_only,
-)
 from pipeline.config import PiiConfig
 from pipeline.document import KEEP, DropReason, Verdict, drop
+
+if TYPE_CHECKING:
+    from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 PATTERN_ENTITIES = (
     "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN", "MAC_ADDRESS", "CRYPTO",
@@ -88,7 +77,21 @@ def _search(pattern: str) -> Gate:
 def _pattern_recognizers() -> list[tuple[Gate, EntityRecognizer]]:
     """(gate, recognizer): the recognizer runs on a text only when its gate is true.
     A gate must accept every text its recognizer could match; it is written to start
-    with a rare character (a digit, ":", ".") so that the regex engine skips ahead."""
+    with a rare character (a digit, ":", ".") so that the regex engine skips ahead.
+
+    presidio is imported here, not with the module: importing it takes ~1.7 s, which every
+    Beam worker that unpickles the safety stage and the runner paid even with PII off."""
+    from presidio_analyzer.predefined_recognizers import CryptoRecognizer, MacAddressRecognizer, UsSsnRecognizer
+
+    from filters.pii_recognizers import (
+        CardNumberRecognizer,
+        CaseInsensitiveIbanRecognizer,
+        OfflineEmailRecognizer,
+        PhoneNumberRecognizer,
+        PublicIpRecognizer,
+        strong_patterns_only,
+    )
+
     return [
         (lambda text: "@" in text, OfflineEmailRecognizer()),
         (_search(r"\d"), PhoneNumberRecognizer()),
