@@ -68,6 +68,7 @@ from filters.text_normalization import normalize_url, normalized_code_points
 from pipeline.config import DedupConfig
 from pipeline.connected_components import ConnectedComponents
 from pipeline.document import Document, DropReason, Rejection
+from pipeline.packing import pack, unpack
 from pipeline.schema import parse_warc_date
 from pipeline.stage import DEAD_LETTER, DROPPED, BeamCounter, StageError, StageFn, StageOutput, dead_lettered, flatten_outputs, rejected
 
@@ -98,7 +99,7 @@ def text_key(doc: Document) -> bytes:
 
 
 class _KeyByFn(StageFn):
-    """Document -> (key_of(document), document)."""
+    """Document -> (key_of(document), packed document): documents cross the grouping packed."""
 
     stage = STAGE
 
@@ -106,16 +107,16 @@ class _KeyByFn(StageFn):
         self._key_of = key_of
 
     def process_one(self, doc: Document):
-        yield self._key_of(doc), doc
+        yield self._key_of(doc), pack(doc)
 
 
 class _GroupFn(StageFn):
-    """A step on a (key, Iterable[Document]) group: a failure costs the group's documents."""
+    """A step on a (key, Iterable[packed Document]) group: a failure costs the group's documents."""
 
     stage = STAGE
 
-    def documents_of(self, element) -> list:
-        return list(element[1])
+    def documents_of(self, element) -> list[Document]:
+        return [unpack(blob) for blob in element[1]]
 
 
 class _KeepLatestFetchFn(_GroupFn):
@@ -123,8 +124,8 @@ class _KeepLatestFetchFn(_GroupFn):
         self._counter = BeamCounter(STAGE)
 
     def process_one(self, url_docs):
-        # (url key, Iterable[Document]) -> the latest fetch; the others are URL_DUPLICATE
-        _, docs = url_docs
+        # (url key, Iterable[packed Document]) -> the latest fetch; the others are URL_DUPLICATE
+        docs = self.documents_of(url_docs)
         best = min(fetch_order(doc) for doc in docs)
         kept = False
         for doc in docs:
@@ -140,8 +141,8 @@ class _KeepOnePerTextFn(_GroupFn):
         self._counter = BeamCounter(STAGE)
 
     def process_one(self, text_docs):
-        # (text key, Iterable[Document]) -> the smallest id, carrying the group's dup_cluster_size
-        _, docs = text_docs
+        # (text key, Iterable[packed Document]) -> the smallest id, carrying the group's dup_cluster_size
+        docs = self.documents_of(text_docs)
         survivor = min(doc.id for doc in docs)
         size = sum(doc.dup_cluster_size for doc in docs)
         kept = False
@@ -243,20 +244,20 @@ class _ApplyNearDecisionFn(_GroupFn):
     def setup(self) -> None:
         self._counter = BeamCounter(STAGE)
 
-    def documents_of(self, element) -> list:
-        return list(element[1]["doc"])
+    def documents_of(self, element) -> list[Document]:
+        return [unpack(blob) for blob in element[1]["doc"]]
 
     def process_one(self, joined):
-        # (id, {doc: [Document], survivor: [id], absorbed: [weight], failed: [StageError]})
+        # (id, {doc: [packed Document], survivor: [id], absorbed: [weight], failed: [StageError]})
         #   -> kept Document, NEAR_DUPLICATE, or STAGE_ERROR when its signature failed
         _, groups = joined
         failed = list(groups["failed"])
         if failed:
-            yield from dead_lettered(STAGE, groups["doc"], failed[0], self._counter)
+            yield from dead_lettered(STAGE, self.documents_of(joined), failed[0], self._counter)
             return
         survivors = list(groups["survivor"])
         absorbed = sum(groups["absorbed"])
-        for doc in groups["doc"]:
+        for doc in self.documents_of(joined):
             if survivors:
                 yield rejected(Rejection(STAGE, DropReason.NEAR_DUPLICATE, doc.id, doc.url, f"kept={survivors[0]}"), self._counter)
             elif absorbed:
@@ -324,7 +325,7 @@ class DedupNearTexts(beam.PTransform):
             | "Absorbed" >> beam.CombinePerKey(sum)  # (survivor id, documents absorbed)
         )
         results = (
-            {"doc": docs | "KeyById" >> beam.Map(lambda doc: (doc.id, doc)), "survivor": survivor_of, "absorbed": absorbed,
+            {"doc": docs | "KeyById" >> beam.Map(lambda doc: (doc.id, pack(doc))), "survivor": survivor_of, "absorbed": absorbed,
              "failed": signed[SIGNATURE_FAILED]}
             | "JoinDecisions" >> beam.CoGroupByKey()
             | "ApplyDecisions" >> beam.ParDo(_ApplyNearDecisionFn()).with_outputs(DROPPED, DEAD_LETTER, main="kept")

@@ -14,6 +14,7 @@ import json
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions, WorkerOptions
 
 from pipeline.config import GristmillConfig
 from pipeline.extract import ExtractText
@@ -33,6 +34,8 @@ from pipeline.stats import RecordStats
 from pipeline.write import WriteShards
 
 MANIFEST_PATH = "manifest.json"
+LOCAL_RUNNERS = {"DirectRunner", "BundleBasedDirectRunner", "SwitchingDirectRunner"}
+UNKNOWN_WORKERS = 16  # a remote runner given no worker count: ReadWarc assumes this many (ingest.spread_records)
 MIXTURE_ERROR_PATH = "stats/mixture_error.json"
 
 
@@ -94,11 +97,20 @@ def read_mixture_error(output_dir: str) -> str | None:
         return json.loads(source.read())["error"]
 
 
+def planned_workers(options: PipelineOptions) -> int:
+    """How many workers the runner will have, as far as the options say: --direct_num_workers on a
+    local runner, else --max_num_workers or --num_workers (Dataflow), else UNKNOWN_WORKERS."""
+    if (options.view_as(StandardOptions).runner or "DirectRunner") in LOCAL_RUNNERS:
+        return max(1, options.view_as(DirectOptions).direct_num_workers or 1)
+    worker = options.view_as(WorkerOptions)
+    return max(1, worker.max_num_workers or worker.num_workers or UNKNOWN_WORKERS)
+
+
 def build_pipeline(
     p: beam.Pipeline, *, inputs: list[str], output_dir: str, config: GristmillConfig, version: str, progress_dir: str | None = None
 ) -> ReadWarc:
     """Add the whole graph to `p`; return the ReadWarc transform (it knows the input files)."""
-    read_warc = ReadWarc(inputs, config.ingest, progress_dir)
+    read_warc = ReadWarc(inputs, config.ingest, progress_dir, workers=planned_workers(p.options))
     read = p | "ReadWarc" >> read_warc
     extracted = read.kept | "ExtractText" >> ExtractText(config.extract)
     identified = extracted.kept | "IdentifyLanguage" >> IdentifyLanguage(config.langid)

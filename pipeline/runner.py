@@ -14,10 +14,9 @@ from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions,
 
 from pipeline.config import GristmillConfig
 from pipeline.funnel import FUNNEL_PATH
-from pipeline.graph import MANIFEST_PATH, build_pipeline
+from pipeline.graph import LOCAL_RUNNERS, MANIFEST_PATH, build_pipeline
 from pipeline.progress import ProgressDisplay
 
-_LOCAL_RUNNERS = {"DirectRunner", "BundleBasedDirectRunner", "SwitchingDirectRunner"}
 # the manifest first: an overwrite cut short never leaves the old manifest over a half-deleted run
 _OUTPUT_PARTS = (MANIFEST_PATH, "data", "stats", "rejected", "dead_letter")
 
@@ -41,7 +40,7 @@ def pipeline_options(beam_args: list[str], config: GristmillConfig) -> tuple[Pip
     standard = options.view_as(StandardOptions)
     if not standard.runner:
         standard.runner = "DirectRunner"
-    if standard.runner in _LOCAL_RUNNERS:
+    if standard.runner in LOCAL_RUNNERS:
         direct = options.view_as(DirectOptions)
         if not _given(beam_args, "--direct_running_mode"):
             direct.direct_running_mode = "multi_processing"
@@ -82,7 +81,7 @@ def run_pipeline(
     options, config = pipeline_options(beam_args, config)
     FileSystems.set_options(options)  # s3:// needs its endpoint and keys before the pipeline exists
     prepare_output(output_dir, overwrite)
-    local = options.view_as(StandardOptions).runner in _LOCAL_RUNNERS and progress
+    local = options.view_as(StandardOptions).runner in LOCAL_RUNNERS and progress
     progress_dir = tempfile.mkdtemp(prefix="gristmill-progress-") if local else None
     try:
         p = beam.Pipeline(options=options)

@@ -19,6 +19,8 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
 from pipeline.config import OutputConfig
+from pipeline.document import Document
+from pipeline.packing import pack, unpack
 from pipeline.schema import SCHEMA, document_to_row
 
 
@@ -40,10 +42,17 @@ def shard_path(domain: str, index: int, count: int) -> str:
     return f"data/domain={domain}/part-{index:05d}-of-{count:05d}.parquet"
 
 
-def assign_shard(row: dict, counts: dict[str, int], rows_per_shard: int):
-    """((domain, shard index, shard count), row): a stable hash of the id picks the shard."""
-    count = max(1, math.ceil(counts[row["domain"]] / rows_per_shard))
-    return (row["domain"], zlib.crc32(row["id"].encode()) % count, count), row
+def packed_row(doc: Document) -> tuple[str, str, bytes]:
+    """(domain, id, packed row): rows wait for the domain counts and cross the shard grouping packed."""
+    row = document_to_row(doc)
+    return row["domain"], row["id"], pack(row)
+
+
+def assign_shard(keyed_row: tuple[str, str, bytes], counts: dict[str, int], rows_per_shard: int):
+    """(domain, id, packed row) -> ((domain, shard index, shard count), packed row): a stable hash of the id picks the shard."""
+    domain, doc_id, blob = keyed_row
+    count = max(1, math.ceil(counts[domain] / rows_per_shard))
+    return (domain, zlib.crc32(doc_id.encode()) % count, count), blob
 
 
 class _WriteShardFn(beam.DoFn):
@@ -52,8 +61,9 @@ class _WriteShardFn(beam.DoFn):
         self._config = config
 
     def process(self, element):
-        # ((domain, index, count), Iterable[row]) -> shard info dict
-        (domain, index, count), rows = element
+        # ((domain, index, count), Iterable[packed row]) -> shard info dict
+        (domain, index, count), blobs = element
+        rows = [unpack(blob) for blob in blobs]
         relative = shard_path(domain, index, count)
         final = f"{self._output_dir}/{relative}"
         temporary = temporary_path(final)
@@ -93,9 +103,9 @@ class WriteShards(beam.PTransform):
         self._config = config
 
     def expand(self, docs):
-        rows = docs | "ToRow" >> beam.Map(document_to_row)
+        rows = docs | "ToRow" >> beam.Map(packed_row)
         # PCollection[(domain, n_docs)], a small side input
-        counts = rows | "DomainOf" >> beam.Map(lambda row: row["domain"]) | "CountPerDomain" >> beam.combiners.Count.PerElement()
+        counts = rows | "DomainOf" >> beam.Map(lambda row: row[0]) | "CountPerDomain" >> beam.combiners.Count.PerElement()
         return (
             rows
             | "AssignShard" >> beam.Map(assign_shard, counts=beam.pvalue.AsDict(counts), rows_per_shard=self._config.rows_per_shard)

@@ -35,8 +35,14 @@ class IngestConfig:
     http_retries: int = 8
     """Attempts per HTTPS request (503/429/5xx and dropped connections, with backoff)."""
     s3: S3Config = dataclasses.field(default_factory=S3Config)
+    spread_records: str = "auto"
+    """Shuffle the records read before extraction, so that every worker gets pages even from one big
+    file: 'always', 'never', or 'auto' (only when there are fewer input files than 2 x the workers;
+    see ReadWarc). The shuffle carries all the HTML: a local runner holds it in memory."""
 
     def __post_init__(self) -> None:
+        _require(self.spread_records in SPREAD_RECORDS, "ingest.spread_records",
+                 f"must be one of {', '.join(SPREAD_RECORDS)}, not {self.spread_records!r}")
         _require(self.max_payload_bytes > 0, "ingest.max_payload_bytes", "must be > 0")
         _require(len(self.html_content_types) > 0, "ingest.html_content_types", "must not be empty")
         _require(self.commoncrawl_base.startswith(("s3://", "https://", "http://", "/")),
@@ -45,6 +51,7 @@ class IngestConfig:
 
 
 EXTRACTION_BACKENDS = ("trafilatura", "resiliparse")
+SPREAD_RECORDS = ("auto", "always", "never")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)

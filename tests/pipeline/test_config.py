@@ -34,6 +34,7 @@ def test_values_are_mapped_and_typed():
         ({"output": {"rows_per_shard": 0}}, "output.rows_per_shard: must be >= 1"),
         ({"output": {"compression": "lz4"}}, "output.compression: unknown codec 'lz4'"),
         ({"output": []}, "output: must be a mapping"),
+        ({"ingest": {"spread_records": "sometimes"}}, "ingest.spread_records: must be one of auto, always, never, not 'sometimes'"),
         ({"stages": {}}, "stages: unknown key; allowed: ingest, extract, langid, safety, dedup, quality, output"),
     ],
 )

@@ -26,6 +26,7 @@ from pipeline import dedup, domains, extract, langid, quality, safety, warc_read
 from pipeline.config import IngestConfig, config_from_dict
 from pipeline.dead_letter import dead_letter_line
 from pipeline.document import Capture, Document, DropReason, Provenance, describe_error
+from pipeline.packing import unpack
 from pipeline.runner import run_pipeline
 from pipeline.stage import DEAD_LETTER, DROPPED, StageError, StageFn
 
@@ -110,7 +111,7 @@ def poisoned_run(tmp_path_factory):
             raise FloatingPointError(SECRET)
         return signatures(self, texts)
 
-    group_urls = lambda element: [doc.url for doc in element[1]]  # noqa: E731 -- (key, Iterable[Document])
+    group_urls = lambda element: [unpack(blob).url for blob in element[1]]  # noqa: E731 -- (key, Iterable[packed Document])
     monkeypatch.setattr(warc_reader, "_provenance", failing_provenance)
     monkeypatch.setattr(extract._ExtractFn, "process_one", _fail_on(extract._ExtractFn, "poison-extract"))
     monkeypatch.setattr(langid._IdentifyLanguageFn, "process_one", _fail_on(langid._IdentifyLanguageFn, "poison-langid"))

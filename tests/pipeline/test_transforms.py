@@ -6,6 +6,8 @@ import io
 
 import apache_beam as beam
 import pyarrow.parquet as pq
+import pytest
+from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 from warcio.statusandheaders import StatusAndHeaders
@@ -14,7 +16,8 @@ from warcio.warcwriter import WARCWriter
 from pipeline.config import ExtractConfig, IngestConfig, LangIdConfig, OutputConfig
 from pipeline.document import Capture, Document, Provenance
 from pipeline.extract import ExtractText
-from pipeline.ingest import ReadWarc
+from pipeline.graph import UNKNOWN_WORKERS, planned_workers
+from pipeline.ingest import ReadWarc, spreads_records
 from pipeline.langid import IdentifyLanguage
 from pipeline.write import WriteShards, assign_shard
 
@@ -50,6 +53,31 @@ def test_read_warc(tmp_path):
         out = p | ReadWarc([str(path)], IngestConfig())
         assert_that(out.kept | beam.Map(lambda c: c.url), equal_to(["https://a.example/1"]), label="kept")
         assert_that(out.dropped | beam.Map(_reason), equal_to([("ReadWarc", "http_status"), ("ReadWarc", "not_html")]), label="dropped")
+
+
+@pytest.mark.parametrize("setting, workers, spread", [("always", 1, True), ("never", 4, False), ("auto", 1, False), ("auto", 2, True)])
+def test_read_warc_spreads_records_only_when_files_are_too_few(tmp_path, setting, workers, spread):
+    """Two files: spread over the workers (packed, reshuffled) only when asked, or when 2 files cannot feed the workers;
+    either way the same records come out."""
+    for name, url in (("a", "https://a.example/1"), ("b", "https://b.example/1")):
+        _warc(tmp_path / f"{name}.warc.gz", {url: (200, "text/html; charset=utf-8", _page(PROSE_EN).encode())})
+    assert spreads_records(setting, 2, workers) is spread
+    with TestPipeline() as p:
+        out = p | "ReadWarc" >> ReadWarc([str(tmp_path)], IngestConfig(spread_records=setting), workers=workers)
+        assert_that(out.kept | beam.Map(lambda c: (c.url, PROSE_EN[:40] in c.content)),
+                    equal_to([("https://a.example/1", True), ("https://b.example/1", True)]))
+        names = {t.unique_name for t in p.to_runner_api().components.transforms.values()}
+    assert ("ReadWarc/SpreadRecords" in names) is spread
+
+
+@pytest.mark.parametrize("args, workers", [
+    (["--direct_num_workers=3"], 3),
+    (["--runner=DataflowRunner", "--max_num_workers=50"], 50),
+    (["--runner=DataflowRunner", "--num_workers=8"], 8),
+    (["--runner=PortableRunner"], UNKNOWN_WORKERS),
+])
+def test_planned_workers_reads_the_runner_options(args, workers):
+    assert planned_workers(PipelineOptions(args)) == workers
 
 
 def test_extract_text():
@@ -91,8 +119,9 @@ def test_write_shards_splits_by_domain_and_size(tmp_path):
 
 
 def test_assign_shard_is_stable():
-    row = {"domain": "news", "id": "3f9a" * 5}
+    row = ("news", "3f9a" * 5, b"packed row")
     key, same = assign_shard(row, {"news": 100}, 30)
-    assert key[0] == "news" and key[2] == 4 and 0 <= key[1] < 4 and same is row
-    assert assign_shard(dict(row), {"news": 100}, 30)[0] == key
+    assert key[0] == "news" and key[2] == 4 and 0 <= key[1] < 4 and same is row[2]
+    assert assign_shard(tuple(row), {"news": 100}, 30)[0] == key
     assert assign_shard(row, {"news": 1}, 30)[0] == ("news", 0, 1)
+    assert [assign_shard(("news", f"doc-{n}", b""), {"news": 100}, 30)[0][1] for n in range(40)].count(0) < 40  # ids spread
