@@ -75,7 +75,7 @@ from pipeline.document import Document, Provenance
 REPO = Path(__file__).resolve().parent.parent
 SENTENCES = REPO.parent / "shared" / "data" / "langid" / "lingua" / "sentences"
 DATATROVE_PYTHON = REPO / "build" / "datatrove-venv" / "bin" / "python"
-DATATROVE_SETUP = "python3 -m venv build/datatrove-venv && build/datatrove-venv/bin/pip install 'datatrove[io,processing]==0.10.1' spacy aiohttp"
+DATATROVE_SETUP = "python3 -m venv build/datatrove-venv && build/datatrove-venv/bin/pip install 'datatrove[io,processing]==0.10.1' spacy aiohttp lxml_html_clean"
 LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt", "sv")
 TARGET_CHARS = 2000
 SHARDS = 2
