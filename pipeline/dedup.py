@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import heapq
 import math
 from typing import NamedTuple
@@ -75,6 +76,8 @@ from pipeline.stage import DEAD_LETTER, DROPPED, BeamCounter, StageError, StageF
 STAGE = "Deduplicate"
 STATS = "stats"
 SIGNATURE_FAILED = "signature_failed"
+CLUSTERS_DIR = "dedup_clusters"
+_CLUSTER_STEPS = {DropReason.URL_DUPLICATE: "url", DropReason.EXACT_DUPLICATE: "exact", DropReason.NEAR_DUPLICATE: "near"}
 STAT_NAMES = ("lsh_buckets_capped", "lsh_members_capped", "candidate_edges", "unsettled_nodes")
 _SIGNATURE_BATCH = 128  # documents per MinHasher call: amortizes numpy's per-call cost (~4x faster than one by one)
 
@@ -376,3 +379,39 @@ class Deduplicate(beam.PTransform):
             | "StatsDict" >> beam.Map(_stats_dict)
         )
         return flatten_outputs("All", docs, steps)
+
+
+def cluster_member(rejection: Rejection):
+    """A dedup drop -> ((step, survivor id), dropped id); its detail reads `kept=<survivor id>`. Other drops: nothing."""
+    step = _CLUSTER_STEPS.get(rejection.reason)
+    if step is not None and rejection.detail.startswith("kept="):
+        yield (step, rejection.detail.removeprefix("kept=")), rejection.id
+
+
+def cluster_line(cluster) -> str:
+    (step, survivor), duplicates = cluster
+    return json.dumps({"step": step, "survivor": survivor, "duplicates": sorted(duplicates)})
+
+
+class WriteDuplicateClusters(beam.PTransform):
+    """Deduplicate's drops -> `OUT/dedup_clusters/part-*.jsonl` (`dedup.write_clusters`), ids only.
+
+    One line per step and survivor: `{"step": "url"|"exact"|"near", "survivor": id,
+    "duplicates": [ids]}`. Steps run in that order, so a survivor of one step can be
+    a duplicate in the next (an exact survivor later found a near-duplicate): follow
+    its id to the line where it is a duplicate. A survivor can also be dropped later
+    by another stage (quality); the funnel and `dup_cluster_size` count the same drops.
+    """
+
+    def __init__(self, output_dir: str):
+        super().__init__()
+        self._prefix = f"{output_dir.rstrip('/')}/{CLUSTERS_DIR}/part"
+
+    def expand(self, dropped):
+        return (
+            dropped
+            | "ClusterMembers" >> beam.FlatMap(cluster_member)
+            | "GroupClusters" >> beam.GroupByKey()
+            | "ToJsonLine" >> beam.Map(cluster_line)
+            | "WriteJsonLines" >> beam.io.WriteToText(self._prefix, file_name_suffix=".jsonl", skip_if_empty=True)
+        )

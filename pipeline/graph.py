@@ -21,7 +21,7 @@ from pipeline.extract import ExtractText
 from pipeline.funnel import RecordFunnel, funnel_inputs, write_json
 from pipeline.ingest import ReadWarc
 from pipeline.dead_letter import WriteDeadLetters
-from pipeline.dedup import Deduplicate
+from pipeline.dedup import Deduplicate, WriteDuplicateClusters
 from pipeline.domains import TagDomains
 from pipeline.langid import IdentifyLanguage
 from pipeline.quality import ApplyQuality
@@ -116,6 +116,8 @@ def build_pipeline(
     identified = extracted.kept | "IdentifyLanguage" >> IdentifyLanguage(config.langid)
     safe = identified.kept | "ApplySafety" >> ApplySafety(config.safety)
     unique = safe.kept | "Deduplicate" >> Deduplicate(config.dedup)
+    if config.dedup.write_clusters:
+        unique.dropped | "WriteDuplicateClusters" >> WriteDuplicateClusters(output_dir)
     good = unique.kept | "ApplyQuality" >> ApplyQuality(config.quality)
     tagged = good.kept | "TagDomains" >> TagDomains(config.domains)
     kept = tagged.kept | "CountKept" >> beam.ParDo(_CountKeptFn(progress_dir))

@@ -14,11 +14,12 @@ from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions,
 
 from pipeline.config import GristmillConfig
 from pipeline.funnel import FUNNEL_PATH
+from pipeline.dedup import CLUSTERS_DIR
 from pipeline.graph import LOCAL_RUNNERS, MANIFEST_PATH, build_pipeline
 from pipeline.progress import ProgressDisplay
 
 # the manifest first: an overwrite cut short never leaves the old manifest over a half-deleted run
-_OUTPUT_PARTS = (MANIFEST_PATH, "data", "stats", "rejected", "dead_letter")
+_OUTPUT_PARTS = (MANIFEST_PATH, "data", "stats", "dead_letter", CLUSTERS_DIR)
 
 
 class OutputExistsError(RuntimeError):

@@ -28,6 +28,8 @@ class DedupConfig:
     capped buckets and the members left out are counted."""
     components_rounds: int = 12
     """Unrolled large-star/small-star rounds for connected components; non-convergence is counted."""
+    write_clusters: bool = False
+    """Also write OUT/dedup_clusters/part-*.jsonl for audit: per step and survivor, the ids it replaced."""
 
     def __post_init__(self) -> None:
         for key in ("ngram", "bands", "rows_per_band", "max_bucket_size", "components_rounds"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 
 import pyarrow.parquet as pq
 import pytest
@@ -55,7 +56,7 @@ def test_planted_duplicates_are_removed_and_nothing_else(shared_data, tmp_path):
         for url, html in captures:
             http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
             writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(html), http_headers=http))
-    config = config_from_dict({**STAGES_OFF, "dedup": {}})  # dedup on, safety and quality off
+    config = config_from_dict({**STAGES_OFF, "dedup": {"write_clusters": True}})  # dedup on, safety and quality off
     funnel = run_pipeline([str(path)], str(tmp_path / "out"), config, ["--direct_running_mode=in_memory"], version=__version__, progress=False)
     assert funnel["conserved"]
     dedup = next(s for s in funnel["stages"] if s["stage"] == "Deduplicate")
@@ -68,3 +69,11 @@ def test_planted_duplicates_are_removed_and_nothing_else(shared_data, tmp_path):
     for n, i in enumerate(near):
         assert (f"site{i}" in hosts) != (f"near{n}" in hosts)
     assert sorted(r["dup_cluster_size"] for r in rows if r["dup_cluster_size"] > 1) == [2] * 10
+    # the audit file: one line per step and survivor, naming exactly the dropped ids
+    clusters = [json.loads(line) for path in sorted((tmp_path / "out" / "dedup_clusters").glob("part-*.jsonl"))
+                for line in path.read_text().splitlines()]
+    by_step = {step: sorted(len(c["duplicates"]) for c in clusters if c["step"] == step) for step in ("url", "exact", "near")}
+    assert by_step == {"url": [1], "exact": [1] * 4, "near": [1] * 6}
+    kept_ids = {r["id"] for r in rows}
+    assert {c["survivor"] for c in clusters if c["step"] != "url"} <= kept_ids
+    assert not {d for c in clusters for d in c["duplicates"]} & kept_ids

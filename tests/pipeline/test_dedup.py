@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import apache_beam as beam
@@ -9,7 +10,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import BeamAssertException, assert_that, equal_to
 
 from pipeline.config import DedupConfig
-from pipeline.dedup import STAGE, Deduplicate, fetch_order, text_key, url_key
+from pipeline.dedup import STAGE, Deduplicate, WriteDuplicateClusters, cluster_member, fetch_order, text_key, url_key
 from pipeline.document import Document, DropReason, Provenance, Rejection
 
 URL, EXACT, NEAR = DropReason.URL_DUPLICATE, DropReason.EXACT_DUPLICATE, DropReason.NEAR_DUPLICATE
@@ -160,3 +161,23 @@ def test_keys_and_fetch_order():
     assert len(text_key(_doc("a", "words"))) == 16
     assert url_key(_doc("a", "x", "http://www.x.test/p/")) == url_key(_doc("b", "y", "https://x.test/p")) == "x.test/p"
     assert url_key(Document("a", "", "", "x", old.provenance)) == "id:a"  # no URL: never grouped
+
+
+def test_cluster_lines_name_each_survivor_and_the_ids_it_replaced(tmp_path):
+    dropped = [
+        Rejection(STAGE, URL, "b", "https://a.test/", "kept=a"),
+        Rejection(STAGE, EXACT, "d", "https://d.test/", "kept=c"),
+        Rejection(STAGE, EXACT, "e", "https://e.test/", "kept=c"),
+        Rejection(STAGE, NEAR, "c", "https://c.test/", "kept=a"),
+        Rejection("ApplyQuality", DropReason.TOO_FEW_WORDS, "f", "https://f.test/", ""),  # not a dedup drop: not listed
+    ]
+    assert list(cluster_member(dropped[0])) == [(("url", "a"), "b")]
+    assert list(cluster_member(dropped[4])) == []
+    with TestPipeline() as p:
+        _ = p | beam.Create(dropped) | WriteDuplicateClusters(str(tmp_path))
+    lines = sorted(line for path in (tmp_path / "dedup_clusters").glob("part-*.jsonl") for line in path.read_text().splitlines())
+    assert [json.loads(line) for line in lines] == [
+        {"step": "exact", "survivor": "c", "duplicates": ["d", "e"]},
+        {"step": "near", "survivor": "a", "duplicates": ["c"]},
+        {"step": "url", "survivor": "a", "duplicates": ["b"]},
+    ]
