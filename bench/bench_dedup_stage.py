@@ -67,6 +67,7 @@ import apache_beam as beam
 import psutil
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from bench_ingest_extract import busy_cpu_seconds  # bench/
 from filters.text_normalization import normalize_text
 from pipeline.config import DedupConfig
 from pipeline.dedup import Deduplicate
@@ -280,11 +281,6 @@ def measure(command: list[str]) -> tuple[float, float, dict[str, tuple[int, int,
     ours = sum(cpu for _, _, cpu in seen.values()) + time.process_time() - own_start
     others = max(busy_cpu_seconds() - machine_start - ours, 0.0) / (seconds * (os.cpu_count() or 1))
     return seconds, others, by_kind
-
-
-def busy_cpu_seconds() -> float:
-    machine = psutil.cpu_times()
-    return sum(machine) - machine.idle - machine.iowait
 
 
 # --- comparing removed sets ----------------------------------------------------------------------------------------

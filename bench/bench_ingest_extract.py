@@ -152,11 +152,17 @@ def process_kind(process: psutil.Process, root_pid: int) -> str:
 
 
 class TreeRssSampler:
-    """Peak RSS per process kind over a process and all its descendants."""
+    """Peak RSS per process kind over a process and all its descendants, and their CPU time.
 
-    def __init__(self, root_pid: int):
+    `classify(process, root_pid)` names a process's kind (default: gristmill's process kinds).
+    `cpu_seconds()`: each process's own user + system time as last sampled, summed (not
+    RUSAGE_CHILDREN: datatrove's pool workers are children of a forkserver nobody reaps)."""
+
+    def __init__(self, root_pid: int, classify=None):
         self._root = psutil.Process(root_pid)
+        self._classify = classify or process_kind
         self._peaks: dict[int, tuple[str, int]] = {}  # pid -> (kind, peak RSS)
+        self._cpu: dict[int, float] = {}  # pid -> user + system seconds as last sampled
 
     def sample(self) -> None:
         try:
@@ -165,10 +171,16 @@ class TreeRssSampler:
             return
         for process in tree:
             try:
-                kind, peak = self._peaks.get(process.pid) or (process_kind(process, self._root.pid), 0)
-                self._peaks[process.pid] = (kind, max(peak, process.memory_info().rss))
+                with process.oneshot():
+                    kind, peak = self._peaks.get(process.pid) or (self._classify(process, self._root.pid), 0)
+                    self._peaks[process.pid] = (kind, max(peak, process.memory_info().rss))
+                    times = process.cpu_times()
+                    self._cpu[process.pid] = times.user + times.system
             except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                 continue
+
+    def cpu_seconds(self) -> float:
+        return sum(self._cpu.values())
 
     def peaks_by_kind(self) -> PeakRss:
         by_kind: PeakRss = {}
@@ -218,10 +230,16 @@ def pipeline_label(workers: int, *, startup: bool = False) -> str:
     return f"pipeline start-up, {workers} worker{plural}, {STARTUP_PAGES} pages" if startup else f"pipeline, {workers} worker{plural}"
 
 
+def busy_cpu_seconds() -> float:
+    """Busy CPU seconds of the whole machine so far."""
+    machine = psutil.cpu_times()
+    return sum(machine) - machine.idle - machine.iowait
+
+
 def cpu_snapshot() -> tuple[float, float, float]:
     """(wall clock, machine-wide busy CPU seconds, CPU seconds of this process and its reaped children)."""
-    machine, own = psutil.cpu_times(), os.times()
-    return time.perf_counter(), sum(machine) - machine.idle - machine.iowait, own.user + own.system + own.children_user + own.children_system
+    own = os.times()
+    return time.perf_counter(), busy_cpu_seconds(), own.user + own.system + own.children_user + own.children_system
 
 
 def other_cpu_share(start: tuple[float, float, float]) -> float:

