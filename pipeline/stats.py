@@ -74,17 +74,33 @@ def measure(doc: Document) -> dict[str, float | None]:
     }
 
 
+def _exact_add(partials: list[float], x: float) -> None:
+    """Add x to a sum held exactly as non-overlapping partials (Shewchuk; the recipe behind math.fsum)."""
+    kept = 0
+    for y in partials:
+        if abs(x) < abs(y):
+            x, y = y, x
+        high = x + y
+        low = y - (high - x)
+        if low:
+            partials[kept] = low
+            kept += 1
+        x = high
+    partials[kept:] = [x]
+
+
 @dataclasses.dataclass(slots=True)
 class StatsAccumulator:
     """Everything the stats files hold, for a part of the run; `merge` adds two parts.
 
-    counts: metric -> per-bin counts; summary: metric -> [count, nulls, min, max, sum];
+    counts: metric -> per-bin counts; summary: metric -> [count, nulls, min, max, sum partials]
+    (the sum kept exact, so the mean does not depend on how the runner split and merged the parts);
     languages / domains: key -> [documents, tokens, characters];
     lang_domain: (lang, domain) -> [documents, tokens]; pii: entity -> [documents, redactions].
     """
 
     counts: dict[str, list[int]] = dataclasses.field(default_factory=lambda: {h.metric: [0] * (len(h.edges) - 1) for h in HISTOGRAMS})
-    summary: dict[str, list[float]] = dataclasses.field(default_factory=lambda: {h.metric: [0, 0, math.inf, -math.inf, 0.0] for h in HISTOGRAMS})
+    summary: dict[str, list[float]] = dataclasses.field(default_factory=lambda: {h.metric: [0, 0, math.inf, -math.inf, []] for h in HISTOGRAMS})
     languages: dict[str, list[int]] = dataclasses.field(default_factory=dict)
     domains: dict[str, list[int]] = dataclasses.field(default_factory=dict)
     lang_domain: dict[tuple[str, str], list[int]] = dataclasses.field(default_factory=dict)
@@ -100,7 +116,7 @@ class StatsAccumulator:
             summary[0] += 1
             summary[2] = min(summary[2], value)
             summary[3] = max(summary[3], value)
-            summary[4] += value
+            _exact_add(summary[4], value)
         tokens, chars = estimate_tokens(doc.text), len(doc.text)
         lang, domain = doc.lang or "unknown", safe_domain(doc.domain)
         _add(self.languages, lang, (1, tokens, chars))
@@ -115,7 +131,9 @@ class StatsAccumulator:
         for metric, counts in other.counts.items():
             self.counts[metric] = [a + b for a, b in zip(self.counts[metric], counts)]
             mine, theirs = self.summary[metric], other.summary[metric]
-            self.summary[metric] = [mine[0] + theirs[0], mine[1] + theirs[1], min(mine[2], theirs[2]), max(mine[3], theirs[3]), mine[4] + theirs[4]]
+            for partial in theirs[4]:
+                _exact_add(mine[4], partial)
+            self.summary[metric] = [mine[0] + theirs[0], mine[1] + theirs[1], min(mine[2], theirs[2]), max(mine[3], theirs[3]), mine[4]]
         for name in ("languages", "domains", "lang_domain", "pii"):
             table = getattr(self, name)
             for key, values in getattr(other, name).items():
@@ -160,7 +178,7 @@ def stats_tables(stats: StatsAccumulator, funnel: dict) -> dict[str, pa.Table]:
     ]
     summary = [
         {"metric": h.metric, "unit": h.unit, "count": int(s[0]), "nulls": int(s[1]),
-         "min": s[2] if s[0] else None, "max": s[3] if s[0] else None, "mean": s[4] / s[0] if s[0] else None}
+         "min": s[2] if s[0] else None, "max": s[3] if s[0] else None, "mean": math.fsum(s[4]) / s[0] if s[0] else None}
         for h in HISTOGRAMS
         for s in [stats.summary[h.metric]]
     ]

@@ -16,6 +16,7 @@ from collections.abc import Generator, Iterator
 from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecordLoader
 
 from pipeline.config import IngestConfig
 from pipeline.decoding import charset_from_content_type, decode_html, is_binary
@@ -45,6 +46,23 @@ class _QuietArchiveIterator(ArchiveIterator):
     counted instead (`err_count`, see `_read_records`)."""
 
     INC_RECORD = ""
+
+    def _next_record(self, next_line):
+        record = super()._next_record(next_line)
+        # with arc2warc, an ARC record's format reads "warc"; its header kind tells it was converted
+        record.from_arc = self.loader.last_format in ("arc", "arc2warc")
+        return record
+
+
+class _FormatNotingLoader(ArcWarcRecordLoader):
+    """warcio's record loader, remembering the format of the record it last parsed."""
+
+    last_format = ""
+
+    def _detect_type_load_headers(self, *args, **kwargs):
+        the_format, headers = super()._detect_type_load_headers(*args, **kwargs)
+        self.last_format = the_format
+        return the_format, headers
 
 
 class _NoHeaderValues(logging.Filter):
@@ -110,6 +128,7 @@ def _read_records(stream: MemberReader | RawStream, state: _FileState, offset: i
     rejected, and a record from a corrupt member is never kept.
     """
     records = _QuietArchiveIterator(stream, arc2warc=True, ensure_http_headers=False)
+    records.loader = _FormatNotingLoader(verify_http=False, arc2warc=True)  # as ArchiveIterator makes it
     index, held, bad_endings = 0, None, 0
     try:
         for record in records:
@@ -215,7 +234,8 @@ def _provenance(record, state: _FileState, offset: int, index: int) -> Provenanc
         source_file=state.source,
         source_offset=offset,
         record_index=index,
-        warc_record_id=(headers.get_header("WARC-Record-ID") or "").strip("<>"),
+        # ARC has no record ids: warcio invents a random one per read, which would make reruns differ
+        warc_record_id="" if getattr(record, "from_arc", False) else (headers.get_header("WARC-Record-ID") or "").strip("<>"),
         crawl=state.crawl,
         fetch_time=headers.get_header("WARC-Date") or "",
     )

@@ -112,3 +112,18 @@ def test_record_stats_in_beam(tmp_path):
     languages = pq.read_table(tmp_path / "stats" / "languages.parquet")
     assert languages.column("documents").to_pylist() == [2, 1]
     assert languages.schema.metadata[b"gristmill_stats_format_version"] == b"1"
+
+
+def test_mean_does_not_depend_on_how_parts_were_merged():
+    # 0.1 summed in different groupings gives different floats; the exact sum does not
+    docs = [doc(i, quality=q) for i, q in enumerate([0.1] * 7 + [1e-17, 0.3, 0.7] * 5)]
+    one_by_one = StatsAccumulator()
+    for d in docs:
+        one_by_one.add(d)
+    parts = [StatsAccumulator() for _ in range(3)]
+    for i, d in enumerate(reversed(docs)):
+        parts[i % 3].add(d)
+    merged = parts[2].merge(parts[0]).merge(parts[1])
+    means = [{r["metric"]: r["mean"] for r in stats_tables(acc, FUNNEL)["summary"].to_pylist()}["quality_score"]
+             for acc in (one_by_one, merged)]
+    assert means[0] == means[1] == math.fsum(d.quality_score for d in docs) / len(docs)
