@@ -57,7 +57,7 @@ SCHEMA = pa.schema(
         _field("fetch_time", pa.timestamp("us", tz="UTC"), "WARC-Date of the capture"),
         _field("source_file", pa.string(), "The WARC/ARC/WET file as given (path, s3:// or https:// URI)"),
         _field("source_offset", pa.int64(), "Byte offset of the record's gzip member in source_file (Common Crawl index convention)"),
-        _field("warc_record_id", pa.string(), "WARC-Record-ID (urn:uuid:...)"),
+        _field("warc_record_id", pa.string(), "WARC-Record-ID (urn:uuid:...); empty for ARC records, which have none"),
         _field("charset", pa.string(), "Codec the HTML was decoded with"),
         _field("extractor", pa.string(), "Text extraction backend: trafilatura, resiliparse or wet"),
         *(_field(name, type_, doc) for name, (type_, _, doc) in QUALITY_COLUMNS.items()),
