@@ -9,7 +9,7 @@ export HF_HOME := $(CURDIR)/$(BUILD)/cache/hf
 export TORCHINDUCTOR_CACHE_DIR := $(CURDIR)/$(BUILD)/cache/inductor
 export XDG_CACHE_HOME := $(CURDIR)/$(BUILD)/cache
 
-.PHONY: install demo test test-fast bench clean
+.PHONY: install demo lint format test test-fast bench clean
 
 install: $(STAMP)
 
@@ -32,7 +32,16 @@ $(CHECKOV):
 demo: $(STAMP)
 	$(BIN)/gristmill demo --output $(BUILD)/demo
 
-test: $(STAMP) $(CHECKOV)
+# ruff (ruff.toml): pyflakes, pycodestyle at 120 columns, import order; and the formatter's check
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint $(CHECKOV)
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)

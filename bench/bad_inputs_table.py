@@ -1,4 +1,4 @@
-"""The bad-input corpus (pipeline/bad_inputs.py), one case per process: the outcome table.
+"""The bad-input corpus (pipeline/fixtures/bad_inputs.py), one case per process: the outcome table.
 
     .venv/bin/python bench/bad_inputs_table.py        # ~1 min
 
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from pipeline.bad_inputs import write_corpus
+from pipeline.fixtures.bad_inputs import write_corpus
 
 REPO = Path(__file__).resolve().parent.parent
 _CHILD = """

@@ -67,11 +67,11 @@ import apache_beam as beam
 import psutil
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from bench_ingest_extract import busy_cpu_seconds  # bench/
-from filters.text_normalization import normalize_text
+from harness import busy_cpu_seconds  # bench/
+from filters.evaluation.near_dup import decorate, replace_words, text_jaccard
 from pipeline.config import DedupConfig
-from pipeline.dedup import Deduplicate
-from pipeline.document import Document, Provenance
+from pipeline.stages.deduplicate import Deduplicate
+from pipeline.core.records import Document, Provenance
 
 REPO = Path(__file__).resolve().parent.parent
 SENTENCES = REPO.parent / "shared" / "data" / "langid" / "lingua" / "sentences"
@@ -112,18 +112,6 @@ def fresh_text(rng: random.Random, pool: list[str]) -> str:
     return "\n".join(lines)
 
 
-def replace_words(rng: random.Random, text: str, share: float, pool: list[str]) -> str:
-    lines = [line.split(" ") for line in text.split("\n")]
-    places = [(i, j) for i, line in enumerate(lines) for j in range(len(line))]
-    for i, j in rng.sample(places, max(1, round(share * len(places)))):
-        lines[i][j] = rng.choice(rng.choice(pool).split(" "))
-    return "\n".join(" ".join(line) for line in lines)
-
-
-def decorate(text: str) -> str:
-    return "\n".join("• " + line.replace(", ", " · ") for line in text.split("\n"))
-
-
 def planted_text(kind: str, rng: random.Random, text: str, pool: list[str]) -> str:
     if kind == "exact_copy":
         return text
@@ -142,16 +130,6 @@ def planted_text(kind: str, rng: random.Random, text: str, pool: list[str]) -> s
     if kind == "url_refetch_edited":
         return replace_words(rng, text, 0.01, pool)
     raise ValueError(f"unknown plant kind {kind!r}")
-
-
-def shingles(text: str) -> set[str]:
-    words = normalize_text(text).split()
-    return {" ".join(words[i:i + NGRAM]) for i in range(max(len(words) - NGRAM + 1, 1))}
-
-
-def jaccard(a: str, b: str) -> float:
-    x, y = shingles(a), shingles(b)
-    return len(x & y) / len(x | y)
 
 
 def build_corpus(count: int, seed: int) -> tuple[list[dict], list[dict]]:
@@ -180,7 +158,7 @@ def build_corpus(count: int, seed: int) -> tuple[list[dict], list[dict]]:
             fetch_time = "2024-09-01T12:00:00Z" if is_refetch else original["fetch_time"]
             docs.append({"id": plant_id, "text": text, "url": url, "fetch_time": fetch_time, "lang": original["lang"]})
             planted.append({"id": plant_id, "original": original["id"], "kind": kind,
-                            "jaccard": jaccard(original["text"], text)})
+                            "jaccard": text_jaccard(original["text"], text)})
     rng.shuffle(docs)
     return docs, planted
 

@@ -24,8 +24,6 @@ import time
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
 from trainer.data import LoaderConfig, TokenLoader
 from trainer.hardware import lookup
 from trainer.token_shards import (

@@ -4,7 +4,7 @@ import random, sys, time
 from pathlib import Path
 from datasketch import MinHash
 from filters.minhash import MinHasher
-from filters.text_normalization import normalize_text
+from filters.text_normalization import normalize_for_dedup
 
 SENTENCES = Path("../shared/data/langid/lingua/sentences")
 def documents(langs, count, rng):
@@ -19,7 +19,7 @@ def documents(langs, count, rng):
     return docs
 
 def shingles(text, n=5):
-    words = normalize_text(text).split()
+    words = normalize_for_dedup(text).split()
     return [" ".join(words[i:i + n]).encode() for i in range(max(len(words) - n + 1, 1))] if words else []
 
 REPEATS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
@@ -56,11 +56,11 @@ for name, docs in sets.items():
     batched = len(subset) / (time.perf_counter() - t)
     t = time.perf_counter()
     for doc in docs[:1000]:
-        normalize_text(doc)
+        normalize_for_dedup(doc)
     norm = 1000 / (time.perf_counter() - t)
     print(f"{name}: {len(docs)} docs, {chars:.0f} chars avg, 1 core")
     print(f"  gristmill MinHasher.signatures (normalize + shingle + 112 perms), batch 1/64/256: "
           f"{best[1]:,.0f} / {best[64]:,.0f} / {best[256]:,.0f} docs/s")
     print(f"  datasketch MinHash.update loop (same normalized shingles, sha1):  {loop:,.0f} docs/s")
     print(f"  datasketch MinHash.update_batch (same shingles, sha1):            {batched:,.0f} docs/s")
-    print(f"  normalize_text alone: {norm:,.0f} docs/s")
+    print(f"  normalize_for_dedup alone: {norm:,.0f} docs/s")

@@ -6,7 +6,7 @@ Extracts the main texts of the trafilatura-eval pages (the first N by file name
 with at least 150 words; all of them by default), makes V variants of each with
 targets drawn uniformly from [0.5, 1.0] (edits in turn: insertions, deletions,
 boilerplate header/footer, paragraph swap + insertions and deletions; see
-`filters.near_dup_eval`), computes the exact Jaccard of every pair by brute force,
+`filters.evaluation.near_dup`), computes the exact Jaccard of every pair by brute force,
 and runs the real Beam `Deduplicate` (near dedup only, `DedupConfig` defaults:
 14 bands x 8 rows) on the DirectRunner. Its removals (`kept=<survivor>`) are
 written to a temporary folder and read back as clusters.
@@ -31,7 +31,8 @@ from pathlib import Path
 import apache_beam as beam
 import numpy as np
 
-from filters.near_dup_eval import (
+from pipeline.fixtures.eval_pages import load_boilerplate, load_page_texts
+from filters.evaluation.near_dup import (
     RECALL_AT,
     CorpusText,
     Edit,
@@ -41,16 +42,14 @@ from filters.near_dup_eval import (
     document_ids,
     exact_jaccard_pairs,
     format_report,
-    load_boilerplate,
-    load_page_texts,
     lsh_clusters,
     score_detection,
     share_a_band,
     signatures,
 )
 from pipeline.config import DedupConfig
-from pipeline.dedup import Deduplicate
-from pipeline.document import Document, Provenance
+from pipeline.stages.deduplicate import Deduplicate
+from pipeline.core.records import Document, Provenance
 
 REPO = Path(__file__).resolve().parent.parent
 EVAL_DIR = REPO.parent / "shared" / "data" / "extraction" / "trafilatura-eval"

@@ -31,10 +31,10 @@ from pathlib import Path
 
 from classifiers.langid import LanguageIdentifier
 from filters.pii import PATTERN_ENTITIES, PiiRedactor
-from filters.pii_eval import PlainPresidio
+from filters.evaluation.pii import PlainPresidio
 from pipeline.config import PiiConfig, load_config
-from pipeline.decoding import decode_html
-from pipeline.extractors import make_extractor
+from pipeline.warc.decoding import decode_html
+from pipeline.extraction.extractors import make_extractor
 
 REPO = Path(__file__).resolve().parent.parent
 HTML_DIR = REPO.parent / "shared" / "data" / "extraction" / "trafilatura-eval" / "html"

@@ -5,7 +5,7 @@
 Extracts every page with trafilatura as the pipeline does (configs/default.yaml:
 favor_precision), timing it; identifies each text's language (lid.176, untimed: the
 pipeline does it in IdentifyLanguage); then times all the heuristics of
-ApplyQuality (`pipeline.quality.assess`: C4 cleaning, FineWeb, Gopher quality,
+ApplyQuality (`pipeline.stages.apply_quality.assess`: C4 cleaning, FineWeb, Gopher quality,
 Gopher repetition) on the same texts, and each family alone. Repeats run
 round-robin and report the median. Prints, in Markdown: docs/s and the overhead
 of the heuristics as a share of extraction time; the drop rate per rule, as the
@@ -25,13 +25,15 @@ import time
 from collections import Counter
 
 from pipeline.config import QualityConfig, load_config
-from pipeline.decoding import charset_from_content_type, decode_html
-from pipeline.document import DropReason
-from pipeline.extractors import make_extractor
-from pipeline.quality import assess
+from pipeline.warc.decoding import charset_from_content_type, decode_html
+from pipeline.core.records import DropReason
+from pipeline.extraction.extractors import make_extractor
+from filters.quality import assess
 from filters import c4, fineweb, gopher
+from filters.c4 import C4Config
 
-from bench_ingest_extract import QUICK_PAGES, cpu_snapshot, load_pages, other_cpu_share  # bench/, next to this file
+from bench_ingest_extract import QUICK_PAGES  # bench/, next to this file
+from harness import cpu_snapshot, load_pages, other_cpu_share
 
 GOAL_OVERHEAD = 0.15  # all heuristics / bare trafilatura time
 
@@ -61,9 +63,9 @@ def time_families(texts: list[str], cleaned: list[str], langs: list[str], config
     """Each family's measure + judge on every text (C4 on the extracted text, the others on the C4-cleaned one)."""
     families = {
         c4.NAME: lambda text, raw, lang: c4.judge(c4.clean(raw, config.c4, lang), config.c4, lang),
-        fineweb.NAME: lambda text, raw, lang: fineweb.judge(fineweb.measure(text, lang), config.fineweb, lang),
+        fineweb.NAME: lambda text, raw, lang: fineweb.judge(fineweb.measure(text), config.fineweb, lang),
         gopher.QUALITY: lambda text, raw, lang: gopher.judge_quality(gopher.measure_quality(text, lang), config.gopher, lang),
-        gopher.REPETITION: lambda text, raw, lang: gopher.judge_repetition(gopher.measure_repetition(text, lang), config.repetition, lang),
+        gopher.REPETITION: lambda text, raw, lang: gopher.judge_repetition(gopher.measure_repetition(text), config.repetition, lang),
     }
     seconds = {}
     for name, run in families.items():
@@ -108,9 +110,9 @@ def rules_alone(texts: list[str], langs: list[str], config: QualityConfig) -> Co
         cleaning = c4.clean(text, config.c4, lang)
         stats = {
             "c4": (cleaning, c4.judge),
-            "fineweb": (fineweb.measure(cleaning.text, lang), fineweb.judge),
+            "fineweb": (fineweb.measure(cleaning.text), fineweb.judge),
             "gopher": (gopher.measure_quality(cleaning.text, lang), gopher.judge_quality),
-            "repetition": (gopher.measure_repetition(cleaning.text, lang), gopher.judge_repetition),
+            "repetition": (gopher.measure_repetition(cleaning.text), gopher.judge_repetition),
         }
         for reason, (family, family_config) in single.items():
             measured, judge = stats[family]
@@ -198,7 +200,7 @@ def print_report(pages: int, texts: list[str], extraction_s: list[float], heuris
 
     print("### C4 sentence rule: our count vs spaCy's sentencizer (datatrove's C4 filter)\n")
     print(f"On the lines C4 cleaning keeps, per page, for the {sentences['native']:,} pages in a language spaCy loads: "
-          f"counts differ on {sentences['native_counts_differ']:,}; the decision (>= {QualityConfig.C4().min_sentences} "
+          f"counts differ on {sentences['native_counts_differ']:,}; the decision (>= {C4Config().min_sentences} "
           f"sentences) differs on **{sentences['native_decisions_differ']:,}**. Pages in other languages (spaCy's "
           f"multi-language fallback, which cannot split CJK): {sentences['fallback']:,}, decisions differ on "
           f"{sentences['fallback_decisions_differ']:,}. Time: C4 cleaning with our count {sentences['light_s']:.2f} s; "

@@ -23,8 +23,6 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
 
 def summarize(run: str, warmup: int) -> dict:
     """Median tokens/s and MFU over the records of a run folder after step `warmup`, with run.json's figures."""

@@ -4,7 +4,7 @@
     .venv/bin/python bench/fuzz_warc_reader.py --target extract -max_total_time=60   # the sandboxed extractor
 
 Flags after the script's own go to libFuzzer (`-max_total_time`, `-runs`, `-seed`).
-The seeds come from the bad-input corpus (pipeline/bad_inputs.py): its small files,
+The seeds come from the bad-input corpus (pipeline/fixtures/bad_inputs.py): its small files,
 gzip and uncompressed, or for `extract` the HTML of its pages. The extractor runs
 in the sandbox's child process, where libFuzzer sees no coverage: that target is
 mutation without guidance, for hangs and crashes the wrapper must survive. The properties checked:
@@ -17,7 +17,7 @@ mutation without guidance, for hangs and crashes the wrapper must survive. The p
   answering afterwards.
 
 A failing input is written by libFuzzer as `crash-<sha1>` in the working folder;
-keep it as a regression test in tests/pipeline/test_fuzz_regressions.py.
+keep it as a regression test in tests/pipeline/warc/test_fuzz_regressions.py.
 """
 
 from __future__ import annotations
@@ -36,12 +36,12 @@ except ImportError:  # not in any extra: it has Linux wheels only
     sys.exit("bench/fuzz_warc_reader.py needs atheris: .venv/bin/pip install atheris")
 
 with atheris.instrument_imports(include=["pipeline", "warcio"]):
-    from pipeline.bad_inputs import write_corpus
+    from pipeline.fixtures.bad_inputs import write_corpus
     from pipeline.config import ExtractConfig, IngestConfig
-    from pipeline.decoding import decode_html
-    from pipeline.document import Capture, Rejection
-    from pipeline.sandbox import ExtractionSandbox, SandboxResult
-    from pipeline.warc_reader import read_archive
+    from pipeline.warc.decoding import decode_html
+    from pipeline.core.records import Capture, Rejection
+    from pipeline.extraction.sandbox import ExtractionSandbox, SandboxResult
+    from pipeline.warc.reader import read_archive
 
 _MAX_SEED_BYTES = 64 * 1024  # libFuzzer's -max_len follows the largest seed; the bombs would slow every run
 _CONFIG = IngestConfig(max_payload_bytes=256 * 1024)

@@ -29,11 +29,11 @@ import sys
 import tempfile
 import time
 
+# on a lent GPU machine the tree arrives as files, perhaps without an installed package: import from it
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
-sys.path.insert(0, os.path.join(REPO, "bench"))
 
-from bench_train import summarize
+from bench_train import summarize  # bench/, next to this file
 
 from trainer.synthetic_tokens import write_synthetic_tokens
 

@@ -8,7 +8,7 @@ has) under `py-spy record --subprocesses --format raw`, so the runner, the Beam 
 worker and the extraction sandbox are all sampled; idle threads are not, so a
 sample is CPU time. Each sample is put in the first category (CATEGORIES, in
 order) whose pattern occurs anywhere in its stack, e.g. a pickle call made from
-`pipeline/packing.py` counts as "packing for shuffles", not as "Beam coders". Prints per
+`pipeline/accounting/packing.py` counts as "packing for shuffles", not as "Beam coders". Prints per
 process kind the CPU seconds by category, then the functions with the most self
 time outside the extractor itself.
 """
@@ -27,22 +27,21 @@ from collections import Counter
 from pathlib import Path
 
 import yaml
-from bench_ingest_extract import EVAL_DIR, load_pages  # bench/
+from harness import EVAL_DIR, REPO, load_pages  # bench/
 from vs_datatrove import GRISTMILL_CONFIG, build_corpus, write_shards
 
-REPO = Path(__file__).resolve().parent.parent
 PY_SPY = Path(sys.executable).parent / "py-spy"
 # (category, regex over one sample's frames joined by ";"): first match wins
 CATEGORIES = [
     ("start-up: imports", r"_find_and_load|_call_with_frames_removed \(<frozen importlib"),
     ("extraction (trafilatura, lxml)", r"trafilatura/|justext/|lxml/|htmldate/|courlan/"),
-    ("sandbox IPC (pickle + pipe, both ends)", r"pipeline/sandbox\.py"),
+    ("sandbox IPC (pickle + pipe, both ends)", r"pipeline/extraction/sandbox\.py"),
     ("language ID (fastText)", r"classifiers/langid\.py|fasttext"),
-    ("quality filters (C4, FineWeb, Gopher)", r"pipeline/quality\.py|filters/(c4|fineweb|gopher|words)\.py"),
-    ("MinHash + dedup", r"filters/minhash\.py|pipeline/dedup\.py|pipeline/connected_components\.py"),
-    ("WARC reading + HTML decoding", r"pipeline/warc_reader\.py|pipeline/decoding\.py|pipeline/gzip_members\.py|warcio/"),
-    ("packing for shuffles (pickle + zstd)", r"pipeline/packing\.py"),
-    ("writing shards + stats", r"pipeline/write\.py|pipeline/stats\.py|pipeline/funnel\.py|pipeline/manifest\.py|pyarrow"),
+    ("quality filters (C4, FineWeb, Gopher)", r"pipeline/stages/apply_quality\.py|filters/(quality|rule_family|c4|fineweb|gopher|words)\.py"),
+    ("MinHash + dedup", r"filters/minhash\.py|pipeline/stages/(deduplicate|connected_components)\.py"),
+    ("WARC reading + HTML decoding", r"pipeline/warc/|warcio/"),
+    ("packing for shuffles (pickle + zstd)", r"pipeline/accounting/packing\.py"),
+    ("writing shards + stats", r"pipeline/stages/write_shards\.py|pipeline/accounting/(stats|funnel)\.py|pipeline/core/manifest\.py|pyarrow"),
     ("Beam coders (element encode/decode)", r"apache_beam/coders/|cloudpickle|dill/|pickle"),
     ("Beam data plane (gRPC)", r"grpc|data_plane\.py"),
     ("Beam runner + per-element machinery", r"apache_beam/"),
@@ -51,7 +50,7 @@ OTHER = "other"
 
 
 def process_kind(header: str) -> str:
-    if "pipeline.sandbox" in header:
+    if "pipeline.extraction.sandbox" in header:
         return "extraction sandbox"
     if "sdk_worker_main" in header:
         return "Beam SDK worker"

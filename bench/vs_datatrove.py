@@ -48,7 +48,7 @@ from urllib.parse import unquote
 import psutil
 import pyarrow.parquet as pq
 import yaml
-from bench_ingest_extract import (  # bench/
+from harness import (  # bench/
     EVAL_DIR,
     SAMPLE_INTERVAL_S,
     Page,
@@ -61,6 +61,7 @@ from bench_ingest_extract import (  # bench/
 )
 
 from classifiers.langid import lid176_path
+from filters.evaluation.near_dup import edit_html
 from filters.words import STOP_WORDS
 from pipeline.config import load_config
 
@@ -70,7 +71,6 @@ QUICK_PAGES = 120
 DUP_FRACTION = 0.15
 WARC_SHARDS = 8
 SCALE = 4
-INSERTED = "<p>This paragraph was added to a copy of the page so that the copy is a near-duplicate, not an exact one.</p>"
 # gristmill's config for the comparison: the stages datatrove has, nothing else (keys of configs/default.yaml)
 LANGUAGES, MIN_LANGUAGE_SCORE = ("en", "de"), 0.65  # the score: FineWeb's, and datatrove's LanguageFilter default
 GRISTMILL_CONFIG = {
@@ -102,19 +102,6 @@ def same_url(url: str) -> str:
     """The key pages are compared by: gristmill writes a URL percent-encoded where the WARC had a
     space or a bracket, datatrove as the WARC had it."""
     return unquote(url.strip())
-
-
-def edit_html(payload: bytes, rng: random.Random) -> bytes:
-    """A near-duplicate: a sentence after a paragraph of the body, and one word of it deleted."""
-    html = payload.decode("utf-8", errors="surrogateescape")
-    ends = [m.end() for m in re.finditer(r"</p\s*>", html, flags=re.IGNORECASE)]
-    at = ends[len(ends) // 2] if ends else max(html.lower().rfind("</body"), 0)
-    html = html[:at] + INSERTED + html[at:]
-    words = [m for m in re.finditer(r"(?<=>)([^<>]*?)\b([A-Za-z]{4,})\b ", html[at:])]
-    if words:
-        m = words[rng.randrange(len(words))]
-        html = html[:at + m.start(2)] + html[at + m.end(2) + 1:]
-    return html.encode("utf-8", errors="surrogateescape")
 
 
 def with_query(url: str, key: str, value: int) -> str:
@@ -257,9 +244,9 @@ def print_memory(runs: list[Run]) -> None:
 def gristmill_reason(page: Page, config) -> str:
     """Why gristmill drops a page, found in-process with its own pure stages (dedup aside)."""
     from classifiers.langid import LanguageIdentifier, judge_language
-    from pipeline.decoding import charset_from_content_type, decode_html
-    from pipeline.extractors import make_extractor
-    from pipeline.quality import assess
+    from pipeline.warc.decoding import charset_from_content_type, decode_html
+    from pipeline.extraction.extractors import make_extractor
+    from filters.quality import assess
 
     decoded = decode_html(page.payload, charset_from_content_type(page.content_type))
     text = make_extractor(config.extract)(decoded[0], page.url).strip() if decoded else ""

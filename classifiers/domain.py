@@ -31,7 +31,7 @@ _QUANTIZE_MIN_ROWS = 256  # fastText refuses to quantize a smaller input matrix 
 DOMAIN_PARAMS = FastTextParams(epoch=30, lr=0.5, dim=32, word_ngrams=1, min_count=1, bucket=0, quantize=True, cutoff=20_000)
 
 
-def normalize_text(text: str) -> str:
+def domain_model_input(text: str) -> str:
     """The one form the model sees, in training and in prediction: one line of lower-case words."""
     words = _TOKEN.findall(text.lower())[:_MAX_WORDS]
     return _DIGIT.sub("0", " ".join(words))
@@ -51,7 +51,7 @@ class DomainClassifier:
 
     def predict(self, text: str) -> tuple[str | None, float]:
         """The most probable tag and its probability; `(None, 0.0)` for a text without words."""
-        line = normalize_text(text)
+        line = domain_model_input(text)
         if not line:
             return None, 0.0
         labels, probabilities = self._model.predict(line, k=1)
@@ -99,11 +99,11 @@ def train_domain_model(examples: Sequence[Example], tags: Collection[str], *, se
     A vocabulary too small to quantize gives an unquantized model (small anyway)."""
     check_labels(examples, tags)  # an unknown label fails before any training
     train, test = split_examples(examples, test_fraction=test_fraction, seed=seed)
-    lines = [normalize_text(e.text) for e in train]
+    lines = [domain_model_input(e.text) for e in train]
     if len({word for line in lines for word in line.split()}) + 1 < _QUANTIZE_MIN_ROWS:  # + 1: fastText's "</s>"
         params = dataclasses.replace(params, quantize=False)
     model = train_fasttext([fasttext_line(e.label, line) for e, line in zip(train, lines)], params, seed=seed)
-    predicted = _top_labels(model, [normalize_text(e.text) for e in test])
+    predicted = _top_labels(model, [domain_model_input(e.text) for e in test])
     return DomainTrainingResult(model, len(train), multiclass_metrics(predicted, [e.label for e in test]))
 
 

@@ -12,7 +12,7 @@ import dataclasses
 import importlib.util
 import os
 
-from pipeline.document import KEEP, DropReason, Verdict, drop
+from pipeline.core.records import KEEP, DropReason, Verdict, drop
 
 # fastText cost is linear in length and the language is settled long before this.
 _MAX_CHARS = 20_000

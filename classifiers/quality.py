@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from pipeline.core.errors import require
 from classifiers.training import (
     Example,
     FastTextParams,
@@ -53,7 +54,42 @@ QUALITY_PARAMS = FastTextParams(epoch=25, lr=0.5, dim=32, word_ngrams=2, min_cou
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[^\w\s]")  # words (inner apostrophes kept) and single punctuation marks
 
 
-def normalize_text(text: str, max_words: int = MAX_WORDS) -> str:
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class QualityClassifierConfig:
+    """The fastText quality classifier (classifiers/quality.py), applied to the documents the
+    heuristics keep. It scores documents in `languages` (`quality_score`; others stay null and are
+    not filtered by it), then keeps by `min_score`, by `keep_top_fraction` computed over the whole
+    run, or keeps everything (both null: the score is recorded for later selection)."""
+
+    enabled: bool = True
+    """Score documents at all; false leaves quality_score null."""
+    model_path: str | None = None
+    """A fastText quality model; null is the shipped classifiers/models/quality.ftz (DCLM annotations,
+    English; see its model card)."""
+    languages: tuple[str, ...] = ("en",)
+    """Languages the model was trained on; empty scores every language."""
+    min_score: float | None = None
+    """Drop scored documents below this P(high quality): QUALITY_SCORE_TOO_LOW."""
+    keep_top_fraction: float | None = None
+    """Keep this top share of scored documents, by score over the whole run (DCLM keeps ~0.1); the
+    cut is an approximate quantile (1/1000 resolution): BELOW_QUALITY_TOP_FRACTION."""
+
+    def check(self, key: str) -> None:
+        if self.min_score is not None:
+            require(0.0 <= self.min_score <= 1.0, f"{key}.min_score", f"must be in [0, 1], not {self.min_score}")
+        if self.keep_top_fraction is not None:
+            require(0.0 < self.keep_top_fraction <= 1.0, f"{key}.keep_top_fraction",
+                     f"must be in (0, 1], not {self.keep_top_fraction}")
+        require(self.min_score is None or self.keep_top_fraction is None, key,
+                 "set min_score or keep_top_fraction, not both")
+        require(self.enabled or (self.min_score is None and self.keep_top_fraction is None), key,
+                 "min_score and keep_top_fraction need enabled: true")
+
+    def __post_init__(self) -> None:
+        self.check("quality.classifier")
+
+
+def quality_model_input(text: str, max_words: int = MAX_WORDS) -> str:
     """The one text form the model sees: lowercase, words and punctuation marks as
     separate tokens, the first `max_words` of them, one line."""
     return " ".join(_TOKEN.findall(text.lower().replace("\u2019", "'"))[:max_words])
@@ -78,7 +114,7 @@ class QualityScorer:
 
     def score_texts(self, texts: Sequence[str]) -> np.ndarray:
         """P(high quality) of each document: shape (len(texts),)."""
-        return label_probabilities(self._model, [normalize_text(t) for t in texts], HIGH)
+        return label_probabilities(self._model, [quality_model_input(t) for t in texts], HIGH)
 
     def score(self, text: str) -> float:
         return float(self.score_texts([text])[0])
@@ -177,13 +213,13 @@ def _check_labels(examples: Sequence[Example]) -> None:
 
 
 def _fit(train: Sequence[Example], params: FastTextParams, seed: int):
-    lines = [fasttext_line(HIGH if is_high_quality_label(e.label) else LOW, normalize_text(e.text)) for e in train]
+    lines = [fasttext_line(HIGH if is_high_quality_label(e.label) else LOW, quality_model_input(e.text)) for e in train]
     random.Random(seed).shuffle(lines)  # fastText reads in order: interleave the labels (cross-validation folds come grouped)
     return train_fasttext(lines, params, seed=seed)
 
 
 def _probabilities(model, examples: Sequence[Example]) -> np.ndarray:
-    return label_probabilities(model, [normalize_text(e.text) for e in examples], HIGH)
+    return label_probabilities(model, [quality_model_input(e.text) for e in examples], HIGH)
 
 
 def _measure(model, test: Sequence[Example]) -> QualityMetrics:

@@ -73,7 +73,7 @@ _GENDER_FOLD = {
 }
 
 
-def normalize_text(text: str) -> str:
+def toxicity_model_input(text: str) -> str:
     """The one text form the model sees, in training and in scoring: HTML entities
     decoded, lowercase, URLs and @mentions as placeholder tokens, runs of a
     repeated character cut to two, gendered words folded together, punctuation and
@@ -101,7 +101,7 @@ def split_passages(text: str) -> list[str]:
     passages: list[list[str]] = []
     pending: list[str] = []
     for line in text.splitlines():
-        pending += normalize_text(line).split()
+        pending += toxicity_model_input(line).split()
         if len(pending) >= _MIN_PASSAGE_WORDS:
             pieces = -(-len(pending) // _MAX_PASSAGE_WORDS)
             size = -(-len(pending) // pieces)
@@ -135,7 +135,7 @@ class ToxicityScorer:
 
     def score_texts(self, texts: Sequence[str]) -> np.ndarray:
         """P(toxic) of each short text (a tweet, a sentence) taken whole: shape (len(texts),)."""
-        return label_probabilities(self._model, [normalize_text(t) for t in texts], TOXIC)
+        return label_probabilities(self._model, [toxicity_model_input(t) for t in texts], TOXIC)
 
     def score(self, text: str) -> float:
         passages = split_passages(text)
@@ -164,12 +164,12 @@ def train_toxicity_model(examples: Sequence[Example], clean_texts: Sequence[str]
     prose = [Example(t, CLEAN) for t in clean_texts if t.strip()]
     train, test = split_examples(examples, test_fraction=test_fraction, seed=seed)
     prose_train, prose_test = split_examples(prose, test_fraction=test_fraction, seed=seed) if prose else ([], [])
-    lines = [fasttext_line(TOXIC if is_toxic_label(e.label) else CLEAN, normalize_text(e.text)) for e in train + prose_train]
+    lines = [fasttext_line(TOXIC if is_toxic_label(e.label) else CLEAN, toxicity_model_input(e.text)) for e in train + prose_train]
     random.Random(seed).shuffle(lines)  # fastText reads in order: interleave the two sources
     model = train_fasttext(lines, params, seed=seed)
 
     def probabilities(items: Sequence[Example]) -> np.ndarray:
-        return label_probabilities(model, [normalize_text(e.text) for e in items], TOXIC)
+        return label_probabilities(model, [toxicity_model_input(e.text) for e in items], TOXIC)
 
     held_out = evaluate(probabilities(test), [e.label for e in test])
     if prose_test:

@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.core.layout import MANIFEST
+
 FORMATS = ("davidson", "csv", "jsonl")
 DAVIDSON_CLASSES = {"0": "hate", "1": "offensive", "2": "neither"}
 _LABEL_PREFIX = "__label__"
@@ -88,7 +90,7 @@ def load_texts(path: str | os.PathLike, *, per_file: int | None = None) -> list[
     `per_file` keeps the first N texts of each file (each shard of an output folder).
     """
     path = Path(path)
-    if path.is_dir() and (path / "manifest.json").is_file():
+    if path.is_dir() and (path / MANIFEST).is_file():
         files = _manifest_shards(path)
     elif path.is_dir():
         files = sorted(path.glob("*.txt"))
@@ -121,10 +123,10 @@ def sample_texts(texts: Sequence[str], limit: int | None, *, seed: int = 0) -> l
 
 
 def _manifest_shards(folder: Path) -> list[Path]:
-    from pipeline.manifest import ManifestError, load_manifest
+    from pipeline.core.manifest import ManifestError, load_manifest
 
     try:
-        manifest = load_manifest((folder / "manifest.json").read_text(encoding="utf-8"))
+        manifest = load_manifest((folder / MANIFEST).read_text(encoding="utf-8"))
     except ManifestError as err:
         raise LabelledDataError(f"{folder / 'manifest.json'}: {err}") from err
     return [folder / shard["path"] for shard in manifest["shards"]]  # paths are relative to the output folder

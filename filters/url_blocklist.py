@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from pipeline.document import KEEP, DropReason, Verdict, drop
+from pipeline.core.records import KEEP, DropReason, Verdict, drop
 
 
 def read_list(path: str) -> list[str]:

@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
 # Command groups kept in their own modules: each has `add_parser(commands)`, which
 # registers its subcommands with `set_defaults(handler=...)`; a handler takes the
 # parsed args and returns the exit status.
-_COMMAND_MODULES: list[str] = ["gristmill.classifiers_cli", "gristmill.pii_cli", "gristmill.report", "gristmill.tokens_cli", "gristmill.trainer_cli", "gristmill.train_cli", "gristmill.launch_cli"]
+_COMMAND_MODULES: list[str] = ["gristmill.classifiers_cli", "gristmill.pii_cli", "gristmill.report_cli", "gristmill.tokens_cli", "gristmill.plan_cli", "gristmill.train_cli", "gristmill.launch_cli"]
 
 
 def _run(inputs: list[str], output: str, config_path: str | None, beam_args: list[str], *, overwrite: bool, progress: bool) -> int:
@@ -77,19 +77,19 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)  # command modules import what they need (`gristmill report` never loads Beam)
     from pipeline.config import ConfigError
     from pipeline.runner import OutputExistsError
-    from pipeline.sources import InputError
+    from pipeline.warc.sources import InputError
 
     try:
         if args.command == "run":
             return _run(args.input, args.output, args.config, extra, overwrite=args.overwrite, progress=not args.no_progress)
         if args.command == "sample-warc":
-            from pipeline.demo_corpus import write_sample_warc
+            from pipeline.fixtures.demo_corpus import write_sample_warc
 
             summary = write_sample_warc(args.path, seed=args.seed)
             print(f"wrote {summary.path}: {summary.records} records, {summary.html_responses} HTML pages")
             return 0
         if args.command == "demo":
-            from pipeline.demo_corpus import write_sample_warc
+            from pipeline.fixtures.demo_corpus import write_sample_warc
 
             warc = os.path.join(args.output, "input", "sample.warc.gz")
             os.makedirs(os.path.dirname(warc), exist_ok=True)
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             code = _run([warc], output, args.config, [], overwrite=True, progress=True)
             if code != 0:
                 return code
-            from gristmill.report import write_report
+            from gristmill.report_cli import write_report
 
             report, size = write_report(output)
             print(f"demo outputs: Parquet under {output}/data/, manifest {output}/manifest.json, "
@@ -111,5 +111,21 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
+def run() -> None:
+    """The console entry point: `main()`, then an exit that skips the interpreter's teardown.
+
+    pyarrow starts native thread pools (2 threads on import, 3 more on a Parquet read) and
+    Beam gRPC threads; when the C++ runtime destroys them at exit while one is still
+    joinable, std::terminate aborts the process (exit 134, "terminate called without an
+    active exception", after the work is done: apache/arrow#34314). Every output is
+    written and closed by the time `main` returns, so the logs and stdio are flushed and
+    the process ends with `main`'s status, never later."""
+    code = main()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

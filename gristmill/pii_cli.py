@@ -6,7 +6,7 @@ Prints a Markdown table per entity type (precision, recall, F1, support) and
 totals over the pattern types and, in mode `ner`, the NER types. `--engine
 presidio` scores presidio's AnalyzerEngine as shipped (blank spaCy pipeline,
 every predefined recognizer) instead: the baseline gristmill's recognizers improve on.
-See `filters/pii_eval.py` for how spans are matched.
+See `filters/evaluation/pii.py` for how spans are matched.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def add_parser(commands) -> None:
 
 def _eval(args: argparse.Namespace) -> int:
     from filters.pii import PATTERN_ENTITIES, PiiRedactor
-    from filters.pii_eval import PlainPresidio, format_table, load_synth, score_spans
+    from filters.evaluation.pii import PlainPresidio, format_table, load_synth, score_spans
     from pipeline.config import PiiConfig
 
     if args.engine == "presidio" and args.mode != "patterns":

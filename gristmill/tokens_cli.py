@@ -42,7 +42,7 @@ def add_parser(commands) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from pipeline.manifest import ManifestError
+    from pipeline.core.manifest import ManifestError
     from trainer.corpus import Corpus, Storage
     from trainer.tokenizer import TokenizerConfig, TokenizerError, train_tokenizer
 
@@ -60,7 +60,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _tokenize(args: argparse.Namespace) -> int:
-    from pipeline.manifest import ManifestError
+    from pipeline.core.manifest import ManifestError
     from trainer.corpus import Corpus, Storage
     from trainer.tokenize import (
         ProgressLine,

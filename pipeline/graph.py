@@ -5,7 +5,7 @@
 
 TagDomains drops nothing; it is in the funnel like every stage. The mixture is
 not a stage: WriteManifest plans it from the shards' per-domain token counts
-(pipeline/mixture.py).
+(pipeline/core/mixture.py).
 """
 
 from __future__ import annotations
@@ -17,26 +17,25 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions, WorkerOptions
 
 from pipeline.config import GristmillConfig
-from pipeline.extract import ExtractText
-from pipeline.funnel import RecordFunnel, funnel_inputs, write_json
-from pipeline.ingest import ReadWarc
-from pipeline.dead_letter import WriteDeadLetters
-from pipeline.dedup import Deduplicate, WriteDuplicateClusters
-from pipeline.domains import TagDomains
-from pipeline.langid import IdentifyLanguage
-from pipeline.quality import ApplyQuality
-from pipeline.safety import ApplySafety
-from pipeline.manifest import build_manifest, domain_counts
-from pipeline.mixture import MixtureError
-from pipeline.progress import ProgressWriter
-from pipeline.schema import SCHEMA_VERSION
-from pipeline.stats import RecordStats
-from pipeline.write import WriteShards
+from pipeline.stages.extract_text import ExtractText
+from pipeline.accounting.funnel import RecordFunnel, funnel_inputs, write_json
+from pipeline.stages.read_warc import ReadWarc
+from pipeline.accounting.dead_letter import WriteDeadLetters
+from pipeline.stages.deduplicate import Deduplicate, WriteDuplicateClusters
+from pipeline.stages.tag_domains import TagDomains
+from pipeline.stages.identify_language import IdentifyLanguage
+from pipeline.stages.apply_quality import ApplyQuality
+from pipeline.stages.apply_safety import ApplySafety
+from pipeline.core.layout import MANIFEST, MIXTURE_ERROR, under
+from pipeline.core.manifest import build_manifest, domain_counts
+from pipeline.core.mixture import MixtureError
+from pipeline.accounting.progress import ProgressWriter
+from pipeline.core.schema import SCHEMA_VERSION
+from pipeline.accounting.stats import RecordStats
+from pipeline.stages.write_shards import WriteShards
 
-MANIFEST_PATH = "manifest.json"
 LOCAL_RUNNERS = {"DirectRunner", "BundleBasedDirectRunner", "SwitchingDirectRunner"}
 UNKNOWN_WORKERS = 16  # a remote runner given no worker count: ReadWarc assumes this many (ingest.spread_records)
-MIXTURE_ERROR_PATH = "stats/mixture_error.json"
 
 
 class _CountKeptFn(beam.DoFn):
@@ -73,9 +72,9 @@ def _write_manifest(
         )
     except MixtureError as err:
         counts = {name: {"documents": d.documents, "tokens_estimate": d.tokens} for name, d in domain_counts(shards).items()}
-        write_json(f"{output_dir.rstrip('/')}/{MIXTURE_ERROR_PATH}", {"error": str(err), "domains": counts})
+        write_json(under(output_dir, MIXTURE_ERROR), {"error": str(err), "domains": counts})
         return None
-    write_json(f"{output_dir.rstrip('/')}/{MANIFEST_PATH}", manifest)
+    write_json(under(output_dir, MANIFEST), manifest)
     return manifest
 
 
@@ -90,7 +89,7 @@ def _taxonomy_version(config: GristmillConfig) -> int | None:
 
 def read_mixture_error(output_dir: str) -> str | None:
     """The reason a finished run wrote no manifest (an impossible mixture), or None."""
-    path = f"{output_dir.rstrip('/')}/{MIXTURE_ERROR_PATH}"
+    path = under(output_dir, MIXTURE_ERROR)
     if not FileSystems.exists(path):
         return None
     with FileSystems.open(path) as source:

@@ -13,13 +13,10 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, S3Options, StandardOptions, WorkerOptions
 
 from pipeline.config import GristmillConfig
-from pipeline.funnel import FUNNEL_PATH
-from pipeline.dedup import CLUSTERS_DIR
-from pipeline.graph import LOCAL_RUNNERS, MANIFEST_PATH, build_pipeline
-from pipeline.progress import ProgressDisplay
+from pipeline.core.layout import FUNNEL, MANIFEST, RUN_PARTS, under
+from pipeline.graph import LOCAL_RUNNERS, build_pipeline
+from pipeline.accounting.progress import ProgressDisplay
 
-# the manifest first: an overwrite cut short never leaves the old manifest over a half-deleted run
-_OUTPUT_PARTS = (MANIFEST_PATH, "data", "stats", "dead_letter", CLUSTERS_DIR)
 
 
 class OutputExistsError(RuntimeError):
@@ -58,7 +55,7 @@ def pipeline_options(beam_args: list[str], config: GristmillConfig) -> tuple[Pip
 
 def prepare_output(output_dir: str, overwrite: bool) -> None:
     """Refuse to mix runs in one folder; with overwrite, remove the earlier run's outputs."""
-    existing = [f"{output_dir.rstrip('/')}/{part}" for part in _OUTPUT_PARTS]
+    existing = [under(output_dir, part) for part in RUN_PARTS]
     present = [path for path in existing if FileSystems.exists(path)]
     if not present:
         return
@@ -95,7 +92,7 @@ def run_pipeline(
     finally:
         if progress_dir:
             shutil.rmtree(progress_dir, ignore_errors=True)
-    with FileSystems.open(f"{output_dir.rstrip('/')}/{FUNNEL_PATH}") as source:
+    with FileSystems.open(under(output_dir, FUNNEL)) as source:
         return json.loads(source.read())
 
 
@@ -112,7 +109,7 @@ def format_summary(funnel: dict, output_dir: str) -> str:
     lines.append("")
     status = "conserved" if funnel["conserved"] else "NOT CONSERVED (a bug: please report)"
     lines.append(f"records read {funnel['records_read']:,} = kept {funnel['kept']:,} + dropped {funnel['dropped']:,}: {status}")
-    lines.append(f"outputs: {output_dir.rstrip('/')}/{{data/, {MANIFEST_PATH}, stats/}} (funnel: {FUNNEL_PATH})")
+    lines.append(f"outputs: {output_dir.rstrip('/')}/{{data/, {MANIFEST}, stats/}} (funnel: {FUNNEL})")
     return "\n".join(lines)
 
 

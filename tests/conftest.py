@@ -1,7 +1,13 @@
-"""Shared fixtures: where the shared third-party data lives."""
+"""Shared fixtures: where the shared third-party data lives.
+
+Outside CI a missing prerequisite (the shared data folder, Debian chromium) skips the tests
+that need it, with the reason printed (`-rs`). In CI (`CI` set, as `.ci/run` and every CI
+service set it) it fails them instead: a green run there means every test ran.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,10 +16,17 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
+def skip_or_fail(reason: str) -> None:
+    """Skip a test whose prerequisite is missing; in CI, fail it."""
+    if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+        pytest.fail(f"{reason} (CI must run every test)", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"shared data folder not found at {SHARED_DATA}")
+        skip_or_fail(f"shared data folder not found at {SHARED_DATA}")
     return SHARED_DATA
 
 

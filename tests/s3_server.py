@@ -184,12 +184,12 @@ def seeded_s3(folder: Path, buckets: Iterable[str], uploads: Mapping[tuple[str, 
         with seeded_s3(tmp_path_factory.mktemp("seaweedfs"), ["in"], {("in", "a.warc.gz"): path}) as s3:
             yield s3
     """
-    import pytest
+    from conftest import skip_or_fail
 
     try:
         server = SeaweedS3(folder).start()
     except SeaweedUnavailable as err:
-        pytest.skip(str(err))
+        skip_or_fail(str(err))
     try:
         client = server.client()
         for bucket in buckets:

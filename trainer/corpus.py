@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from pipeline.manifest import ManifestError, load_manifest
+from pipeline.core.manifest import ManifestError, load_manifest
 from trainer.token_shards import Phase
 
 

@@ -20,10 +20,10 @@ import yaml
 
 from pipeline.config.dedup import DedupConfig
 from pipeline.config.domains import CLASSIFIER_MODES, DomainClassifierConfig, DomainsConfig
-from pipeline.config.errors import ConfigError
-from pipeline.config.errors import require as _require
+from pipeline.core.errors import ConfigError
+from pipeline.core.errors import require as _require
 from pipeline.config.ingest import EXTRACTION_BACKENDS, ExtractConfig, IngestConfig, LangIdConfig, S3Config
-from pipeline.config.mixture import MIXTURE_STRATEGIES, MixtureConfig, MixturePhase
+from pipeline.core.mixture_config import MIXTURE_STRATEGIES, MixtureConfig, MixturePhase
 from pipeline.config.output import OutputConfig
 from pipeline.config.quality import QualityConfig
 from pipeline.config.safety import PII_MODES, BlocklistConfig, PiiConfig, SafetyConfig, ToxicityConfig

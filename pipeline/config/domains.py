@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from pipeline.config.errors import require as _require
+from pipeline.core.errors import require as _require
 
 CLASSIFIER_MODES = ("backup", "replace")
 

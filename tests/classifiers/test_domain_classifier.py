@@ -8,8 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import skip_or_fail  # tests/ is on sys.path: pytest puts conftest.py's folder there
 
-from classifiers.domain import (DOMAIN_PARAMS, ClassMetrics, DomainClassifier, multiclass_metrics, normalize_text,
+from classifiers.domain import (DOMAIN_PARAMS, ClassMetrics, DomainClassifier, multiclass_metrics, domain_model_input,
                                 train_domain_model)
 from classifiers.training import Example
 from filters.domain_rules import DomainRules
@@ -30,8 +31,8 @@ def test_multiclass_metrics():
     assert m.macro_f1 == pytest.approx((2 / 3 + 0.5) / 3)
 
 
-def test_normalize_text():
-    assert normalize_text("Posted 12 March 2021 --\nRe: Printer_not found!") == "posted 00 march 0000 re printer not found"
+def test_domain_model_input():
+    assert domain_model_input("Posted 12 March 2021 --\nRe: Printer_not found!") == "posted 00 march 0000 re printer not found"
 
 
 def test_labels_must_be_tags():
@@ -46,7 +47,7 @@ def test_labels_must_be_tags():
 def labelled_pages() -> list[Example]:
     """Up to PER_TAG pages of each of TAGS, labelled by the shipped URL rules (no content signals)."""
     if not EVAL.exists():
-        pytest.skip("../shared/data/extraction/trafilatura-eval is absent")
+        skip_or_fail("../shared/data/extraction/trafilatura-eval is absent")
     from resiliparse.extract.html2text import extract_plain_text
 
     rules = DomainRules.load()

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from classifiers.langid import LanguageIdentifier, LanguagePrediction, judge_language
-from pipeline.document import DropReason
+from pipeline.core.records import DropReason
 
 # Languages with sentence files in the shared lingua set; lid.176 must get most of them right.
 LANGS = ["en", "de", "fr", "es", "ru", "ja", "zh", "ar", "pt", "it", "pl", "tr"]

@@ -21,7 +21,7 @@ from classifiers.quality import (
     evaluate,
     format_quality_table,
     is_high_quality_label,
-    normalize_text,
+    quality_model_input,
     train_quality_model,
 )
 from classifiers.toxicity import DEFAULT_MODEL_PATH as TOXICITY_MODEL_PATH
@@ -35,8 +35,8 @@ from classifiers.training import (
     stratified_folds,
 )
 from gristmill.cli import main
-from pipeline.config.mixture import MixtureConfig
-from pipeline.manifest import build_manifest
+from pipeline.core.mixture_config import MixtureConfig
+from pipeline.core.manifest import build_manifest
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL_CARD = REPO / "classifiers" / "models" / "QUALITY_MODEL_CARD.md"
@@ -51,10 +51,10 @@ def dclm(shared_data) -> Path:
 # --- pure functions ----------------------------------------------------------
 
 
-def test_normalize_text():
-    assert normalize_text("The CAT's  hat,\nisn\u2019t it?") == "the cat's hat , isn't it ?"
-    assert normalize_text("one two three four", max_words=2) == "one two"
-    assert normalize_text("  \n ") == ""
+def test_quality_model_input():
+    assert quality_model_input("The CAT's  hat,\nisn\u2019t it?") == "the cat's hat , isn't it ?"
+    assert quality_model_input("one two three four", max_words=2) == "one two"
+    assert quality_model_input("  \n ") == ""
 
 
 def test_labels():

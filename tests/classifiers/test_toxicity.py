@@ -18,7 +18,7 @@ from classifiers.toxicity import (
     document_score,
     evaluate,
     is_toxic_label,
-    normalize_text,
+    toxicity_model_input,
     split_passages,
 )
 from classifiers.training import load_examples, split_examples
@@ -44,17 +44,17 @@ TOXIC_RANT = (
 # --- pure functions ----------------------------------------------------------
 
 
-def test_normalize_text():
-    assert normalize_text("RT @some_user: Check THIS out!!! http://t.co/x1 &amp; sooooo good &#128514;") == \
+def test_toxicity_model_input():
+    assert toxicity_model_input("RT @some_user: Check THIS out!!! http://t.co/x1 &amp; sooooo good &#128514;") == \
         "xxuser check this out xxurl soo good"
-    assert normalize_text("Don’t visit www.example.com/a?b=c, it's #awful") == "don't visit xxurl it's awful"
-    assert normalize_text("line one\nline two\t") == "line one line two"
-    assert normalize_text("") == ""
+    assert toxicity_model_input("Don’t visit www.example.com/a?b=c, it's #awful") == "don't visit xxurl it's awful"
+    assert toxicity_model_input("line one\nline two\t") == "line one line two"
+    assert toxicity_model_input("") == ""
 
 
 def test_gendered_words_fold_together():
-    assert normalize_text("She told her mother") == normalize_text("He told his father") == "xxpron told xxpron father"
-    assert normalize_text("Women and girls") == "men and boys"
+    assert toxicity_model_input("She told her mother") == toxicity_model_input("He told his father") == "xxpron told xxpron father"
+    assert toxicity_model_input("Women and girls") == "men and boys"
 
 
 def test_toxic_labels():

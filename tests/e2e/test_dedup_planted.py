@@ -13,7 +13,7 @@ from warcio.warcwriter import WARCWriter
 
 from gristmill import __version__
 from pipeline.config import ExtractConfig, config_from_dict
-from pipeline.extractors import make_extractor
+from pipeline.extraction.extractors import make_extractor
 from pipeline.runner import run_pipeline
 from tests.conftest import STAGES_OFF
 

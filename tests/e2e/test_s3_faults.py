@@ -43,7 +43,7 @@ PLAN = FaultPlan.uniform(0.15, first={
     "delete": ("drop",),
 })
 SEED = 11
-_RETRY_LOGGERS = ("botocore.retryhandler", "botocore.retries.standard", "pipeline.sources")
+_RETRY_LOGGERS = ("botocore.retryhandler", "botocore.retries.standard", "pipeline.warc.sources")
 
 
 class _RetryCounter(logging.Handler):
@@ -57,7 +57,7 @@ class _RetryCounter(logging.Handler):
         message = record.getMessage()
         if record.name.startswith("botocore") and message.startswith("Retry needed"):
             self.botocore += 1
-        elif record.name == "pipeline.sources" and "; retry " in message:
+        elif record.name == "pipeline.warc.sources" and "; retry " in message:
             self.resumed += 1
 
 

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from gristmill.cli import main
-from pipeline.manifest import validate_manifest
+from pipeline.core.manifest import validate_manifest
 from s3_server import seeded_s3  # tests/ is on sys.path: pytest puts conftest.py's folder there
 
 pytestmark = pytest.mark.slow

@@ -12,9 +12,9 @@ from warcio.archiveiterator import ArchiveIterator
 from gristmill import __version__
 from filters.domain_rules import DomainRules
 from pipeline.config import GristmillConfig
-from pipeline.manifest import validate_manifest
+from pipeline.core.manifest import validate_manifest
 from pipeline.runner import run_pipeline
-from pipeline.schema import SCHEMA
+from pipeline.core.schema import SCHEMA
 
 pytestmark = pytest.mark.slow
 

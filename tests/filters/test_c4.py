@@ -3,10 +3,10 @@ import dataclasses
 import pytest
 
 from filters.c4 import clean, judge
-from pipeline.config import QualityConfig
-from pipeline.document import DropReason
+from filters.c4 import C4Config
+from pipeline.core.records import DropReason
 
-FINEWEB_STYLE = QualityConfig.C4()  # the default: C4 without its terminal punctuation rule
+FINEWEB_STYLE = C4Config()  # the default: C4 without its terminal punctuation rule
 C4_STYLE = dataclasses.replace(FINEWEB_STYLE, terminal_punctuation=True)
 
 PROSE = [

@@ -220,8 +220,7 @@ def test_shipped_rules_file():
     assert {url: rules.tag(url, content_signals=False) for url in cases} == cases
 
 
-@pytest.mark.skipif(not EVALDATA.exists(), reason="../shared/data/extraction/trafilatura-eval is absent")
-def test_shipped_rules_on_real_urls():
+def test_shipped_rules_on_real_urls(shared_data):
     rules = DomainRules.load()
     urls = [u for u in json.loads(EVALDATA.read_text(encoding="utf-8")) if "://" in u]  # 36 keys are file names
     tags = collections.Counter(rules.tag(u, content_signals=False)[0] for u in urls)
@@ -232,8 +231,7 @@ def test_shipped_rules_on_real_urls():
     assert len(tags) >= 8  # all but one or two tags turn up
 
 
-@pytest.mark.skipif(not (SHARED / "warc").exists(), reason="../shared/data/warc is absent")
-def test_shipped_rules_on_shared_warc_urls():
+def test_shipped_rules_on_shared_warc_urls(shared_data):
     from warcio.archiveiterator import ArchiveIterator
 
     rules = DomainRules.load()

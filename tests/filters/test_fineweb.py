@@ -3,10 +3,10 @@ import dataclasses
 import pytest
 
 from filters.fineweb import judge, measure
-from pipeline.config import QualityConfig
-from pipeline.document import DropReason
+from filters.fineweb import FineWebConfig
+from pipeline.core.records import DropReason
 
-CONFIG = QualityConfig.FineWeb()
+CONFIG = FineWebConfig()
 
 PROSE = [
     "The committee met on Tuesday to discuss the new library, which will open next spring.",
@@ -17,11 +17,11 @@ PROSE = [
 
 
 def reason(text, lang="en", config=CONFIG):
-    return judge(measure(text, lang), config, lang).reason
+    return judge(measure(text), config, lang).reason
 
 
 def test_prose_is_kept_and_measured():
-    stats = measure("\n".join(PROSE), "en")
+    stats = measure("\n".join(PROSE))
     assert reason("\n".join(PROSE)) is None
     assert stats.punctuated_line_frac == 1.0
     assert stats.short_line_frac(30) == 0.0
@@ -55,7 +55,7 @@ def test_comparisons_are_datatrove_s():
     # exactly at the thresholds: <= and >= drop, as in datatrove
     lines = [f"Line number {i} has no terminal mark at all here" for i in range(22)]
     lines += [f"Line number {i} has a terminal mark at the end." for i in range(3)]
-    stats = measure("\n".join(lines), "en")
+    stats = measure("\n".join(lines))
     assert stats.punctuated_line_frac == 0.12
     assert reason("\n".join(lines)) == DropReason.TOO_FEW_PUNCTUATED_LINES
 

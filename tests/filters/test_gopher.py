@@ -5,17 +5,19 @@ from collections import Counter
 import pytest
 
 from filters.gopher import (
-    judge_quality,
     judge_repetition,
     measure_quality,
     measure_repetition,
+    GopherQualityConfig,
+    GopherRepetitionConfig,
+    GopherRepetitionRules,
+    judge_quality,
     ngram_char_fractions,
 )
-from pipeline.config import QualityConfig
-from pipeline.document import DropReason
+from pipeline.core.records import DropReason
 
-QUALITY = QualityConfig.GopherQuality()
-REPETITION = QualityConfig.GopherRepetition()
+QUALITY = GopherQualityConfig()
+REPETITION = GopherRepetitionConfig()
 
 PROSE = """The committee met on Tuesday to discuss the new library, which will open next spring near the river.
 Members agreed that the building should have a reading room with large windows and quiet corners.
@@ -35,7 +37,7 @@ def quality_reason(text, lang="en", config=QUALITY):
 
 
 def repetition_reason(text, lang="en", config=REPETITION):
-    return judge_repetition(measure_repetition(text, lang), config, lang).reason
+    return judge_repetition(measure_repetition(text), config, lang).reason
 
 
 def test_prose_is_kept_and_measured():
@@ -132,13 +134,13 @@ def test_ngram_rules():
     # a whole passage said twice
     passage = PROSE.replace("\n", " ")
     only_10grams = dataclasses.replace(
-        REPETITION, **{f.name: None for f in dataclasses.fields(QualityConfig.GopherRepetitionRules) if "10gram" not in f.name}
+        REPETITION, **{f.name: None for f in dataclasses.fields(GopherRepetitionRules) if "10gram" not in f.name}
     )
     assert repetition_reason(passage + " " + passage, config=only_10grams) == DropReason.TOO_MANY_DUPLICATE_10GRAMS
 
 
 def test_repetition_of_empty_one_line_and_cjk_text():
-    assert measure_repetition("", "en") == measure_repetition("word", "en")
+    assert measure_repetition("") == measure_repetition("word")
     assert repetition_reason("") is None and repetition_reason("One line.") is None
     assert repetition_reason(ZH, "zh") is None
     assert repetition_reason(ZH + ZH[:60], "zh") == DropReason.TOO_MANY_DUPLICATE_5GRAMS  # character 5-grams

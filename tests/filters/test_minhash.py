@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import filters.minhash as minhash
 from filters.minhash import EMPTY, MinHasher, band_keys, position_multipliers
-from filters.text_normalization import normalize_text
+from filters.text_normalization import normalize_for_dedup
 
 _MASK = (1 << 64) - 1
 _MULTIPLIERS = [int(m) for m in position_multipliers(5)]
@@ -23,7 +23,7 @@ def _fmix64(h: int) -> int:
 
 
 def reference_shingles(text: str, n: int = 5) -> list[tuple[str, ...]]:
-    words = normalize_text(text).split()
+    words = normalize_for_dedup(text).split()
     if 0 < len(words) < n:
         return [tuple(words)]
     return [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]

@@ -6,11 +6,11 @@ import pytest
 from presidio_analyzer import RecognizerResult
 
 from filters.pii import PiiRedactor, Redaction, _chunks, judge_pii, resolve_overlaps
-from filters.pii_eval import load_synth, score_spans, total
+from filters.evaluation.pii import load_synth, score_spans, total
 from filters.pii_recognizers import OfflineEmailRecognizer, is_card_number, luhn_ok
 from gristmill.cli import main
 from pipeline.config import ConfigError, PiiConfig, config_from_dict
-from pipeline.document import KEEP, DropReason, drop
+from pipeline.core.records import KEEP, DropReason, drop
 
 SYNTH = "pii/presidio-research/synth_dev.json"
 PATTERN_TYPES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN")

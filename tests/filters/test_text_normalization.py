@@ -4,10 +4,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import skip_or_fail  # tests/ is on sys.path: pytest puts conftest.py's folder there
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from filters.text_normalization import _DECOMPOSES, _fold_table, normalize_text, normalize_url, normalized_code_points
+from filters.text_normalization import _DECOMPOSES, _fold_table, normalize_for_dedup, normalize_url, normalized_code_points
 
 SENTENCES = Path(__file__).resolve().parents[3] / "shared" / "data" / "langid" / "lingua" / "sentences"
 
@@ -46,12 +47,12 @@ def reference_normalize(text: str) -> str:
         ("!!! ??? ...", ""),
     ],
 )
-def test_normalize_text(text, expected):
-    assert normalize_text(text) == expected
+def test_normalize_for_dedup(text, expected):
+    assert normalize_for_dedup(text) == expected
 
 
 def test_hangul_folds_to_its_jamo():
-    assert normalize_text("한국어 텍스트") == unicodedata.normalize("NFKD", "한국어 텍스트")
+    assert normalize_for_dedup("한국어 텍스트") == unicodedata.normalize("NFKD", "한국어 텍스트")
 
 
 def test_code_points_are_the_text():
@@ -82,23 +83,23 @@ _ALPHABET = st.sampled_from(
 @settings(max_examples=150, deadline=None)
 @given(st.text(alphabet=_ALPHABET, max_size=80))
 def test_fast_path_equals_the_definition(text):
-    assert normalize_text(text) == reference_normalize(text)
+    assert normalize_for_dedup(text) == reference_normalize(text)
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.text(alphabet=_ALPHABET, max_size=80))
 def test_normalization_is_idempotent_and_tidy(text):
-    once = normalize_text(text)
-    assert normalize_text(once) == once
+    once = normalize_for_dedup(text)
+    assert normalize_for_dedup(once) == once
     assert "  " not in once and once == once.strip()
 
 
 def test_real_sentences_in_75_languages():
     if not SENTENCES.is_dir():
-        pytest.skip(f"shared sentences not found at {SENTENCES}")
+        skip_or_fail(f"shared sentences not found at {SENTENCES}")
     for path in sorted(SENTENCES.glob("*.txt")):
         text = " ".join(path.read_text(encoding="utf-8").splitlines()[:50])
-        assert normalize_text(text) == reference_normalize(text), path.stem
+        assert normalize_for_dedup(text) == reference_normalize(text), path.stem
 
 
 @pytest.mark.parametrize(

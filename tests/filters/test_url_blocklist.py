@@ -1,7 +1,7 @@
 import pytest
 
 from filters.url_blocklist import UrlBlocklist, read_list
-from pipeline.document import DropReason
+from pipeline.core.records import DropReason
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from gristmill.cli import main
-from gristmill.trainer_cli import parse_count
+from gristmill.plan_cli import parse_count
 from trainer.hardware import lookup, peak_flops
 from trainer.plan import (
     PlanConfig,

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import skip_or_fail  # tests/ is on sys.path: pytest puts conftest.py's folder there
 from tiny_corpus import parquet_texts, write_corpus
 
 from gristmill.cli import main
@@ -166,7 +167,7 @@ def test_reads_the_corpus_from_s3(built, tmp_path, monkeypatch):
     try:
         server = SeaweedS3(tmp_path / "seaweedfs").start()
     except SeaweedUnavailable as err:
-        pytest.skip(str(err))
+        skip_or_fail(str(err))
     try:
         for name, value in server.env().items():
             monkeypatch.setenv(name, value)

@@ -1,7 +1,7 @@
 """Small inputs for the trainer tests: a pipeline output of real multilingual text, and synthetic token folders.
 
 `write_corpus` writes Parquet shards with the pipeline's own schema and a manifest from
-`pipeline.manifest.build_manifest`, as `gristmill run` would, in well under a second.
+`pipeline.core.manifest.build_manifest`, as `gristmill run` would, in well under a second.
 `write_token_folder` writes the token shard format directly, with every token unique
 (its value says where it lies), so a test can tell which window a sample came from.
 """
@@ -16,9 +16,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.config.mixture import MixtureConfig
-from pipeline.manifest import build_manifest
-from pipeline.schema import SCHEMA
+from pipeline.core.mixture_config import MixtureConfig
+from pipeline.core.manifest import build_manifest
+from pipeline.core.schema import SCHEMA
 from trainer.token_shards import (
     TOKENS_FORMAT,
     TOKENS_FORMAT_VERSION,

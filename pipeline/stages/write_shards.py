@@ -1,0 +1,97 @@
+"""`WriteShards`: documents to zstd Parquet under `data/domain=<tag>/`.
+
+Each domain gets ceil(docs / rows_per_shard) shards; a document's shard is a
+hash of its id, and rows are sorted by id inside a shard, so reruns are identical.
+A shard is written under a hidden temporary name (`temporary_path`) and renamed,
+so a reader never sees a half-written `part-*.parquet`, and a retried bundle
+rewrites it whole.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+import zlib
+
+import apache_beam as beam
+import pyarrow as pa
+import pyarrow.parquet as pq
+from apache_beam.io.filesystems import FileSystems
+
+from pipeline.config import OutputConfig
+from pipeline.core.records import Document
+from pipeline.accounting.packing import pack, unpack
+from pipeline.core.layout import shard_path, temporary_path, under
+from pipeline.core.schema import SCHEMA, document_to_row
+
+
+def packed_row(doc: Document) -> tuple[str, str, bytes]:
+    """(domain, id, packed row): rows wait for the domain counts and cross the shard grouping packed."""
+    row = document_to_row(doc)
+    return row["domain"], row["id"], pack(row)
+
+
+def assign_shard(keyed_row: tuple[str, str, bytes], counts: dict[str, int], rows_per_shard: int):
+    """(domain, id, packed row) -> ((domain, shard index, shard count), packed row): a stable hash of the id picks the shard."""
+    domain, doc_id, blob = keyed_row
+    count = max(1, math.ceil(counts[domain] / rows_per_shard))
+    return (domain, zlib.crc32(doc_id.encode()) % count, count), blob
+
+
+class _WriteShardFn(beam.DoFn):
+    def __init__(self, output_dir: str, config: OutputConfig):
+        self._output_dir = output_dir.rstrip("/")
+        self._config = config
+
+    def process(self, element):
+        # ((domain, index, count), Iterable[packed row]) -> shard info dict
+        (domain, index, count), blobs = element
+        rows = [unpack(blob) for blob in blobs]
+        relative = shard_path(domain, index, count)
+        final = f"{self._output_dir}/{relative}"
+        temporary = temporary_path(final)
+        n_rows = tokens = 0
+        compression = None if self._config.compression == "none" else self._config.compression
+        level = self._config.compression_level if compression == "zstd" else None
+        with FileSystems.create(temporary) as sink:
+            with pq.ParquetWriter(sink, SCHEMA, compression=compression, compression_level=level) as writer:
+                batch = []
+                # sorted by id so a rerun writes byte-identical shards (idempotent manifest);
+                # this holds one shard in memory, which `rows_per_shard` bounds
+                for row in sorted(rows, key=lambda r: r["id"]):
+                    batch.append(row)
+                    if len(batch) >= self._config.row_group_rows:
+                        n_rows, tokens = self._flush(writer, batch, n_rows, tokens)
+                if batch or n_rows == 0:
+                    n_rows, tokens = self._flush(writer, batch, n_rows, tokens)
+        FileSystems.rename([temporary], [final])
+        size = FileSystems.match([final])[0].metadata_list[0].size_in_bytes
+        yield {"path": relative, "domain": domain, "rows": n_rows, "bytes": size, "tokens_estimate": tokens}
+
+    def _flush(self, writer: pq.ParquetWriter, batch: list[dict], n_rows: int, tokens: int) -> tuple[int, int]:
+        table = pa.Table.from_pylist(batch, schema=SCHEMA)
+        writer.write_table(table, row_group_size=self._config.row_group_rows)
+        tokens += sum(row["token_estimate"] for row in batch)
+        n_rows += len(batch)
+        batch.clear()
+        return n_rows, tokens
+
+
+class WriteShards(beam.PTransform):
+    """PCollection[Document] -> PCollection[shard info dict] (one per Parquet file written)."""
+
+    def __init__(self, output_dir: str, config: OutputConfig):
+        super().__init__()
+        self._output_dir = output_dir
+        self._config = config
+
+    def expand(self, docs):
+        rows = docs | "ToRow" >> beam.Map(packed_row)
+        # PCollection[(domain, n_docs)], a small side input
+        counts = rows | "DomainOf" >> beam.Map(lambda row: row[0]) | "CountPerDomain" >> beam.combiners.Count.PerElement()
+        return (
+            rows
+            | "AssignShard" >> beam.Map(assign_shard, counts=beam.pvalue.AsDict(counts), rows_per_shard=self._config.rows_per_shard)
+            | "GroupShards" >> beam.GroupByKey()
+            | "WriteParquet" >> beam.ParDo(_WriteShardFn(self._output_dir, self._config))
+        )
