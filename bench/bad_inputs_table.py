@@ -45,26 +45,38 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="gristmill-bad-inputs-", dir=REPO / "build") as tmp:
         folder = Path(tmp)
         cases = write_corpus(folder / "warc")
-        print("| case | what | file MB | records | kept | dropped (reason: n) | as expected | conserved | dead letters | wall s | peak RSS MiB |")
+        print(
+            "| case | what | file MB | records | kept | dropped (reason: n) | as expected | conserved | dead letters | wall s | peak RSS MiB |"
+        )
         print("|---|---|---:|---:|---:|---|---|---|---:|---:|---:|")
         for case in cases:
             warc, out = folder / "warc" / f"{case.name}.warc.gz", folder / f"out-{case.name}"
             start = time.perf_counter()
-            done = subprocess.run([sys.executable, "-c", _CHILD, str(warc), str(out)], cwd=REPO, capture_output=True, text=True)
+            done = subprocess.run(
+                [sys.executable, "-c", _CHILD, str(warc), str(out)], cwd=REPO, capture_output=True, text=True
+            )
             seconds = time.perf_counter() - start
             if done.returncode != 0:
-                print(f"| {case.name} | {case.description} | | {case.records} | CRASHED (exit {done.returncode}) | | no | | | {seconds:.1f} | |")
+                print(
+                    f"| {case.name} | {case.description} | | {case.records} | CRASHED (exit {done.returncode}) | | no | | | {seconds:.1f} | |"
+                )
                 print(done.stderr[-2000:], file=sys.stderr)
                 continue
             result = json.loads(done.stdout.strip().splitlines()[-1])
             funnel = result["funnel"]
-            kept_urls = set(pq.read_table(out / "data", columns=["url"]).column("url").to_pylist()) if (out / "data").exists() else set()
+            kept_urls = (
+                set(pq.read_table(out / "data", columns=["url"]).column("url").to_pylist())
+                if (out / "data").exists()
+                else set()
+            )
             expected = funnel["dropped_by_reason"] == dict(case.drops) and kept_urls == set(case.kept)
             dead = sum(1 for path in out.glob("dead_letter/*.jsonl") for _ in path.open())
             drops = ", ".join(f"{reason}: {n}" for reason, n in sorted(funnel["dropped_by_reason"].items()))
-            print(f"| {case.name} | {case.description} | {warc.stat().st_size / 1e6:.2f} | {funnel['records_read']} | {funnel['kept']} "
-                  f"| {drops} | {'yes' if expected else 'NO'} | {'yes' if funnel['conserved'] else 'NO'} | {dead} "
-                  f"| {seconds:.1f} | {result['peak_rss'] / 2**20:.0f} |")
+            print(
+                f"| {case.name} | {case.description} | {warc.stat().st_size / 1e6:.2f} | {funnel['records_read']} | {funnel['kept']} "
+                f"| {drops} | {'yes' if expected else 'NO'} | {'yes' if funnel['conserved'] else 'NO'} | {dead} "
+                f"| {seconds:.1f} | {result['peak_rss'] / 2**20:.0f} |"
+            )
     print("\ncommand: `.venv/bin/python bench/bad_inputs_table.py`")
 
 

@@ -66,12 +66,12 @@ from pathlib import Path
 import apache_beam as beam
 import psutil
 from apache_beam.options.pipeline_options import PipelineOptions
-
 from harness import busy_cpu_seconds  # bench/
+
 from filters.evaluation.near_dup import decorate, replace_words, text_jaccard
 from pipeline.config import DedupConfig
-from pipeline.stages.deduplicate import Deduplicate
 from pipeline.core.records import Document, Provenance
+from pipeline.stages.deduplicate import Deduplicate
 
 REPO = Path(__file__).resolve().parent.parent
 SENTENCES = REPO.parent / "shared" / "data" / "langid" / "lingua" / "sentences"
@@ -140,13 +140,15 @@ def build_corpus(count: int, seed: int) -> tuple[list[dict], list[dict]]:
     originals = []
     for i in range(count - sum(plant_counts.values())):
         lang = rng.choice(LANGUAGES)
-        originals.append({
-            "id": hashlib.sha1(f"{seed}:{i}".encode()).hexdigest()[:16],
-            "text": fresh_text(rng, pools[lang]),
-            "url": f"https://site{rng.randrange(5000)}.test/{lang}/page{i}",
-            "fetch_time": f"2024-0{rng.randint(1, 6)}-{rng.randint(10, 28)}T12:00:00Z",
-            "lang": lang,
-        })
+        originals.append(
+            {
+                "id": hashlib.sha1(f"{seed}:{i}".encode()).hexdigest()[:16],
+                "text": fresh_text(rng, pools[lang]),
+                "url": f"https://site{rng.randrange(5000)}.test/{lang}/page{i}",
+                "fetch_time": f"2024-0{rng.randint(1, 6)}-{rng.randint(10, 28)}T12:00:00Z",
+                "lang": lang,
+            }
+        )
     docs, planted = list(originals), []
     for kind, n in plant_counts.items():
         for _ in range(n):
@@ -157,8 +159,14 @@ def build_corpus(count: int, seed: int) -> tuple[list[dict], list[dict]]:
             url = original["url"] if is_refetch else f"https://copy{rng.randrange(5000)}.test/p{len(planted)}"
             fetch_time = "2024-09-01T12:00:00Z" if is_refetch else original["fetch_time"]
             docs.append({"id": plant_id, "text": text, "url": url, "fetch_time": fetch_time, "lang": original["lang"]})
-            planted.append({"id": plant_id, "original": original["id"], "kind": kind,
-                            "jaccard": text_jaccard(original["text"], text)})
+            planted.append(
+                {
+                    "id": plant_id,
+                    "original": original["id"],
+                    "kind": kind,
+                    "jaccard": text_jaccard(original["text"], text),
+                }
+            )
     rng.shuffle(docs)
     return docs, planted
 
@@ -177,18 +185,33 @@ def write_shards(docs: list[dict], folder: Path) -> None:
 def document_from_json(line: str) -> Document:
     record = json.loads(line)
     host = record["url"].split("/")[2]
-    return Document(record["id"], record["url"], host, record["text"], Provenance("bench.jsonl", 0, 0, fetch_time=record["fetch_time"]))
+    return Document(
+        record["id"],
+        record["url"],
+        host,
+        record["text"],
+        Provenance("bench.jsonl", 0, 0, fetch_time=record["fetch_time"]),
+    )
 
 
 def run_gristmill(input_glob: str, output: Path, workers: int, url: bool) -> None:
     """Child process: ReadFromText | Deduplicate | write Rejections; a JSON summary to output/result.json."""
-    options = PipelineOptions(["--runner=DirectRunner", "--direct_running_mode=multi_processing",
-                               f"--direct_num_workers={workers}", "--default_sdk_harness_log_level=ERROR"])
+    options = PipelineOptions(
+        [
+            "--runner=DirectRunner",
+            "--direct_running_mode=multi_processing",
+            f"--direct_num_workers={workers}",
+            "--default_sdk_harness_log_level=ERROR",
+        ]
+    )
     p = beam.Pipeline(options=options)
     dedup = Deduplicate(DedupConfig(url=url))
     out = p | "Read" >> beam.io.ReadFromText(input_glob) | "Parse" >> beam.Map(document_from_json) | dedup
-    (out.dropped | "FormatDropped" >> beam.Map(lambda r: json.dumps([r.id, r.reason.value, r.detail.removeprefix("kept=")]))
-     | "WriteDropped" >> beam.io.WriteToText(str(output / "dropped")))
+    (
+        out.dropped
+        | "FormatDropped" >> beam.Map(lambda r: json.dumps([r.id, r.reason.value, r.detail.removeprefix("kept=")]))
+        | "WriteDropped" >> beam.io.WriteToText(str(output / "dropped"))
+    )
     out.kept | "CountKept" >> beam.combiners.Count.Globally() | "WriteKept" >> beam.io.WriteToText(str(output / "kept"))
     dedup.stats | "FormatStats" >> beam.Map(json.dumps) | "WriteStats" >> beam.io.WriteToText(str(output / "stats"))
     start = time.perf_counter()
@@ -198,8 +221,12 @@ def run_gristmill(input_glob: str, output: Path, workers: int, url: bool) -> Non
     def lines(prefix: str) -> list[str]:
         return [line for path in sorted(glob.glob(str(output / prefix) + "*")) for line in open(path, encoding="utf-8")]
 
-    result = {"pipeline_seconds": seconds, "dropped": [json.loads(line) for line in lines("dropped")],
-              "kept": int(lines("kept")[0]), "stats": json.loads(lines("stats")[0])}
+    result = {
+        "pipeline_seconds": seconds,
+        "dropped": [json.loads(line) for line in lines("dropped")],
+        "kept": int(lines("kept")[0]),
+        "stats": json.loads(lines("stats")[0]),
+    }
     (output / "result.json").write_text(json.dumps(result))
 
 
@@ -286,14 +313,20 @@ def canonical_removed(label_of: dict[str, object]) -> set[str]:
 
 def agreement(a: set[str], b: set[str]) -> str:
     union = a | b
-    return (f"both {len(a & b):,} | only gristmill {len(a - b):,} | only datatrove {len(b - a):,} | "
-            f"Jaccard {len(a & b) / len(union) if union else 1.0:.4f}")
+    return (
+        f"both {len(a & b):,} | only gristmill {len(a - b):,} | only datatrove {len(b - a):,} | "
+        f"Jaccard {len(a & b) / len(union) if union else 1.0:.4f}"
+    )
 
 
 def ground_truth_table(planted: list[dict], removed: dict[str, set[str]]) -> None:
     """Per plant kind: the share caught (the plant or its original removed) by each tool."""
     tools = list(removed)
-    print("\n| plant kind | plants | mean true Jaccard | expected by LSH | " + " | ".join(f"caught: {t}" for t in tools) + " |")
+    print(
+        "\n| plant kind | plants | mean true Jaccard | expected by LSH | "
+        + " | ".join(f"caught: {t}" for t in tools)
+        + " |"
+    )
     print("|---|---:|---:|---:|" + "---:|" * len(tools))
     by_kind = collections.defaultdict(list)
     for plant in planted:
@@ -301,7 +334,10 @@ def ground_truth_table(planted: list[dict], removed: dict[str, set[str]]) -> Non
     for kind, plants in by_kind.items():
         mean = sum(p["jaccard"] for p in plants) / len(plants)
         expected = sum(1 - (1 - p["jaccard"] ** 8) ** 14 for p in plants) / len(plants)
-        cells = [f"{sum(1 for p in plants if p['id'] in gone or p['original'] in gone) / len(plants):.1%}" for gone in removed.values()]
+        cells = [
+            f"{sum(1 for p in plants if p['id'] in gone or p['original'] in gone) / len(plants):.1%}"
+            for gone in removed.values()
+        ]
         print(f"| {kind} | {len(plants):,} | {mean:.3f} | {expected:.1%} | " + " | ".join(cells) + " |")
 
 
@@ -322,7 +358,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=50_000)
     parser.add_argument("--workers", default="1,2", help="comma-separated DirectRunner worker counts (default 1,2)")
-    parser.add_argument("--datatrove", action="store_true", help="also run datatrove's MinHash dedup (needs build/datatrove-venv)")
+    parser.add_argument(
+        "--datatrove", action="store_true", help="also run datatrove's MinHash dedup (needs build/datatrove-venv)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--child", nargs=4, metavar=("GLOB", "OUT", "WORKERS", "URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -332,7 +370,9 @@ def main() -> None:
         return
     workers = [int(w) for w in args.workers.split(",")]
     if args.datatrove and not DATATROVE_PYTHON.exists():
-        print(f"skipping datatrove: {DATATROVE_PYTHON.relative_to(REPO)} does not exist; create it with\n  {DATATROVE_SETUP}\n")
+        print(
+            f"skipping datatrove: {DATATROVE_PYTHON.relative_to(REPO)} does not exist; create it with\n  {DATATROVE_SETUP}\n"
+        )
         args.datatrove = False
     work = Path(tempfile.mkdtemp(prefix="gristmill-bench-dedup-"))
     try:
@@ -340,16 +380,26 @@ def main() -> None:
         docs, planted = build_corpus(args.docs, args.seed)
         write_shards(docs, work / "docs")
         chars = sum(len(d["text"]) for d in docs) / len(docs)
-        print(f"{len(docs):,} documents, {chars:,.0f} chars on average, {len(planted):,} planted duplicates, "
-              f"{SHARDS} JSONL shards ({sum(f.stat().st_size for f in (work / 'docs').iterdir()) / 2**20:,.0f} MiB), "
-              f"built in {time.perf_counter() - start:.0f} s")
+        print(
+            f"{len(docs):,} documents, {chars:,.0f} chars on average, {len(planted):,} planted duplicates, "
+            f"{SHARDS} JSONL shards ({sum(f.stat().st_size for f in (work / 'docs').iterdir()) / 2**20:,.0f} MiB), "
+            f"built in {time.perf_counter() - start:.0f} s"
+        )
         runs = {}  # label -> (wall seconds, peaks, result)
         plan = [(f"gristmill url+exact+near, {w} worker{'s' * (w > 1)}", w, "url") for w in workers]
         plan.append((f"gristmill exact+near, {max(workers)} worker{'s' * (max(workers) > 1)}", max(workers), "no-url"))
         for label, w, url in plan:
             out = work / f"gristmill-{w}-{url}"
             out.mkdir()
-            command = [sys.executable, str(Path(__file__).resolve()), "--child", str(work / "docs" / "*.jsonl"), str(out), str(w), url]
+            command = [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--child",
+                str(work / "docs" / "*.jsonl"),
+                str(out),
+                str(w),
+                url,
+            ]
             seconds, others, peaks = measure(command)
             runs[label] = (seconds, others, peaks, json.loads((out / "result.json").read_text()))
             print(f"  {label}: {seconds:.0f} s", flush=True)
@@ -357,8 +407,18 @@ def main() -> None:
             w = max(workers)
             label = f"datatrove minhash, {w} worker{'s' * (w > 1)}"
             result_path = work / "datatrove.json"
-            command = [str(DATATROVE_PYTHON), str(REPO / "bench" / "datatrove_minhash.py"), "--input", str(work / "docs"),
-                       "--work", str(work / "datatrove"), "--workers", str(w), "--result", str(result_path)]
+            command = [
+                str(DATATROVE_PYTHON),
+                str(REPO / "bench" / "datatrove_minhash.py"),
+                "--input",
+                str(work / "docs"),
+                "--work",
+                str(work / "datatrove"),
+                "--workers",
+                str(w),
+                "--result",
+                str(result_path),
+            ]
             seconds, others, peaks = measure(command)
             runs[label] = (seconds, others, peaks, json.loads(result_path.read_text()))
             print(f"  {label}: {seconds:.0f} s", flush=True)
@@ -368,22 +428,34 @@ def main() -> None:
 
 
 def report(runs: dict, docs: list[dict], planted: list[dict]) -> None:
-    others_cpu = sum(seconds * others for seconds, others, *_ in runs.values()) / sum(seconds for seconds, *_ in runs.values())
-    print(f"\nother processes used {others_cpu:.0%} of the machine's {os.cpu_count()} cores during the runs "
-          "(per run: 'others' below; timings move with it)\n")
+    others_cpu = sum(seconds * others for seconds, others, *_ in runs.values()) / sum(
+        seconds for seconds, *_ in runs.values()
+    )
+    print(
+        f"\nother processes used {others_cpu:.0%} of the machine's {os.cpu_count()} cores during the runs "
+        "(per run: 'others' below; timings move with it)\n"
+    )
     print("| run | wall s (launch to exit) | others | pipeline s | docs/s (wall) | url / exact / near dropped | kept |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for label, (seconds, others, _, result) in runs.items():
         if label.startswith("gristmill"):
             reasons = collections.Counter(reason for _, reason, _ in result["dropped"])
             dropped = " / ".join(f"{reasons[r]:,}" for r in ("url_duplicate", "exact_duplicate", "near_duplicate"))
-            print(f"| {label} | {seconds:.1f} | {others:.0%} | {result['pipeline_seconds']:.1f} | {len(docs) / seconds:,.0f} | {dropped} | {result['kept']:,} |")
+            print(
+                f"| {label} | {seconds:.1f} | {others:.0%} | {result['pipeline_seconds']:.1f} | {len(docs) / seconds:,.0f} | {dropped} | {result['kept']:,} |"
+            )
         else:
             stages = ", ".join(f"{name} {s:.1f}" for name, s in result["seconds"].items())
-            print(f"| {label} | {seconds:.1f} | {others:.0%} | {sum(result['seconds'].values()):.1f} ({stages}) | {len(docs) / seconds:,.0f} "
-                  f"| {len(result['removed']):,} removed | {len(docs) - len(result['removed']):,} |")
-    print("\nDeduplicate.stats: " + "; ".join(f"{label}: {result['stats']}" for label, (*_, result) in runs.items()
-                                             if label.startswith("gristmill")))
+            print(
+                f"| {label} | {seconds:.1f} | {others:.0%} | {sum(result['seconds'].values()):.1f} ({stages}) | {len(docs) / seconds:,.0f} "
+                f"| {len(result['removed']):,} removed | {len(docs) - len(result['removed']):,} |"
+            )
+    print(
+        "\nDeduplicate.stats: "
+        + "; ".join(
+            f"{label}: {result['stats']}" for label, (*_, result) in runs.items() if label.startswith("gristmill")
+        )
+    )
     print("\n| run | process kind | processes | peak RSS MiB (largest one) | CPU s (all of them) |")
     print("|---|---|---:|---:|---:|")
     for label, (_, _, peaks, _) in runs.items():
@@ -410,16 +482,25 @@ def report(runs: dict, docs: list[dict], planted: list[dict]) -> None:
             plants_of[plant["original"]].add(plant["kind"])
         for name, ids in (("only gristmill", ours - theirs), ("only datatrove", theirs - ours)):
             # a removed original counts under its plants' kind (an original with plants of several kinds: "mixed")
-            kinds = collections.Counter(kind_of.get(doc_id) or (min(plants_of[doc_id]) if len(plants_of[doc_id]) == 1 else "mixed")
-                                        for doc_id in ids)
-            print(f"    {name}, by plant kind (plant or its original): " + ", ".join(f"{kind} {n:,}" for kind, n in kinds.most_common()))
+            kinds = collections.Counter(
+                kind_of.get(doc_id) or (min(plants_of[doc_id]) if len(plants_of[doc_id]) == 1 else "mixed")
+                for doc_id in ids
+            )
+            print(
+                f"    {name}, by plant kind (plant or its original): "
+                + ", ".join(f"{kind} {n:,}" for kind, n in kinds.most_common())
+            )
     removed["gristmill, URL dedup on"] = {doc_id for doc_id, _, _ in runs[full][-1]["dropped"]}
-    print("\nground truth: caught = the plant or its original removed; expected = the mean of 1 - (1 - s^8)^14 over the\n"
-          "kind's plants (s: true Jaccard of gristmill's shingles). url_refetch has new text: a text dedup catches none; a\n"
-          "share > 0 there means the original went as a copy of one of its other plants.")
+    print(
+        "\nground truth: caught = the plant or its original removed; expected = the mean of 1 - (1 - s^8)^14 over the\n"
+        "kind's plants (s: true Jaccard of gristmill's shingles). url_refetch has new text: a text dedup catches none; a\n"
+        "share > 0 there means the original went as a copy of one of its other plants."
+    )
     ground_truth_table(planted, removed)
     for tool, labels in cluster_of.items():
-        print(f"  {tool}: {len(set(labels.values())):,} clusters; clusters merging unrelated documents: {false_merges(planted, labels)}")
+        print(
+            f"  {tool}: {len(set(labels.values())):,} clusters; clusters merging unrelated documents: {false_merges(planted, labels)}"
+        )
 
 
 if __name__ == "__main__":

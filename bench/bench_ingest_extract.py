@@ -25,11 +25,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
-from pipeline.config import load_config
-from pipeline.warc.decoding import charset_from_content_type, decode_html
-from pipeline.extraction.extractors import make_extractor
-
 from extraction_quality import Quality, score_quality  # bench/, next to this file
 from harness import (  # bench/, next to this file
     EVAL_DIR,
@@ -44,12 +39,17 @@ from harness import (  # bench/, next to this file
     write_warc,
 )
 
+from pipeline.config import load_config
+from pipeline.extraction.extractors import make_extractor
+from pipeline.warc.decoding import charset_from_content_type, decode_html
+
 QUICK_PAGES = 150
 STARTUP_PAGES = 5  # small enough that the run is almost all fixed cost
 BACKENDS = ("trafilatura", "resiliparse")
 WORKER_COUNTS = (1, 2)
 GOAL_OVERHEAD = 1.3  # pipeline 1-worker time / bare trafilatura time
 GOAL_SCALING = 0.85  # (rate with 2 workers / rate with 1) / 2
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Sample:
@@ -91,8 +91,18 @@ def time_bare(extract, decoded: list[str], pages: list[Page]) -> tuple[Sample, l
 
 def pipeline_command(warc: Path, output: Path, workers: int) -> list[str]:
     return [
-        sys.executable, "-m", "gristmill.cli", "run", "--input", str(warc), "--output", str(output), "--overwrite", "--no-progress",
-        "--direct_running_mode=multi_processing", f"--direct_num_workers={workers}",
+        sys.executable,
+        "-m",
+        "gristmill.cli",
+        "run",
+        "--input",
+        str(warc),
+        "--output",
+        str(output),
+        "--overwrite",
+        "--no-progress",
+        "--direct_running_mode=multi_processing",
+        f"--direct_num_workers={workers}",
     ]
 
 
@@ -104,7 +114,9 @@ def time_pipeline(warc: Path, pages: int, workers: int, workdir: Path) -> Sample
         start = time.perf_counter()
         # TMPDIR: Beam's file sinks leave an empty beam-temp-* folder behind; keep it in the workdir.
         env = {**os.environ, "TMPDIR": str(workdir)}
-        process = subprocess.Popen(pipeline_command(warc, output, workers), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            pipeline_command(warc, output, workers), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
         sampler = TreeRssSampler(process.pid)
         while True:
             sampler.sample()
@@ -115,7 +127,9 @@ def time_pipeline(warc: Path, pages: int, workers: int, workdir: Path) -> Sample
                 pass
         seconds = time.perf_counter() - start
     if process.returncode != 0:
-        sys.exit(f"gristmill run on {warc.name} with {workers} worker(s) exited {process.returncode}:\n{log_path.read_text()[-3000:]}")
+        sys.exit(
+            f"gristmill run on {warc.name} with {workers} worker(s) exited {process.returncode}:\n{log_path.read_text()[-3000:]}"
+        )
     funnel = json.loads((output / "stats" / "funnel.json").read_text())
     return Sample(pages, seconds, funnel["kept"], sampler.peaks_by_kind())
 
@@ -126,24 +140,38 @@ def bare_label(backend: str) -> str:
 
 def pipeline_label(workers: int, *, startup: bool = False) -> str:
     plural = "s" if workers > 1 else ""
-    return f"pipeline start-up, {workers} worker{plural}, {STARTUP_PAGES} pages" if startup else f"pipeline, {workers} worker{plural}"
+    return (
+        f"pipeline start-up, {workers} worker{plural}, {STARTUP_PAGES} pages"
+        if startup
+        else f"pipeline, {workers} worker{plural}"
+    )
 
 
-def print_report(command: str, pages: list[Page], warc: Path, runs: dict[str, Measurement], quality: dict[str, Quality],
-                 others_cpu: float) -> None:
+def print_report(
+    command: str,
+    pages: list[Page],
+    warc: Path,
+    runs: dict[str, Measurement],
+    quality: dict[str, Quality],
+    others_cpu: float,
+) -> None:
     repeats = len(next(iter(runs.values())).samples)
     print("## Ingest + extraction benchmark (trafilatura-eval pages)\n")
-    print(f"{os.cpu_count()} cores, other processes used {others_cpu:.0%} of the CPU meanwhile; {len(pages):,} pages, "
-          f"{sum(len(p.payload) for p in pages) / 1e6:.1f} MB of HTML; WARC {warc.stat().st_size / 1e6:.1f} MB gzip, "
-          f"{2 * len(pages) + 1:,} records; median of {repeats} round-robin repeat(s)\n")
+    print(
+        f"{os.cpu_count()} cores, other processes used {others_cpu:.0%} of the CPU meanwhile; {len(pages):,} pages, "
+        f"{sum(len(p.payload) for p in pages) / 1e6:.1f} MB of HTML; WARC {warc.stat().st_size / 1e6:.1f} MB gzip, "
+        f"{2 * len(pages) + 1:,} records; median of {repeats} round-robin repeat(s)\n"
+    )
     print("| run | pages | seconds | range (s) | pages/s | docs | docs/s |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for label, m in runs.items():
         times = [s.seconds for s in m.samples]
         spread = f"{min(times):.1f}-{max(times):.1f}" if repeats > 1 else "-"
         docs = m.samples[-1].docs
-        print(f"| {label} | {m.samples[0].pages:,} | {m.seconds:.2f} | {spread} | {m.rate:.1f} "
-              f"| {docs:,} | {docs / m.seconds:.1f} |")
+        print(
+            f"| {label} | {m.samples[0].pages:,} | {m.seconds:.2f} | {spread} | {m.rate:.1f} "
+            f"| {docs:,} | {docs / m.seconds:.1f} |"
+        )
 
     bare = runs[bare_label("trafilatura")].seconds
     t1, t2 = (runs[pipeline_label(w)].seconds for w in WORKER_COUNTS)
@@ -154,11 +182,15 @@ def print_report(command: str, pages: list[Page], warc: Path, runs: dict[str, Me
     print("\n| figure | as measured | start-up subtracted | goal |")
     print("|---|---:|---:|---:|")
     print(f"| pipeline 1 worker time / bare trafilatura time | {t1 / bare:.2f} | {overhead_net} | <= {GOAL_OVERHEAD} |")
-    print(f"| 2-worker scaling efficiency (rate2 / rate1) / 2 | {t1 / t2 / 2:.0%} | {scaling_net} | >= {GOAL_SCALING:.0%} |")
+    print(
+        f"| 2-worker scaling efficiency (rate2 / rate1) / 2 | {t1 / t2 / 2:.0%} | {scaling_net} | >= {GOAL_SCALING:.0%} |"
+    )
     print(f"| fixed start-up ({STARTUP_PAGES}-page WARC), 1 / 2 workers | {s1:.2f} s / {s2:.2f} s | | |")
 
     pipelines = [runs[pipeline_label(w)] for w in WORKER_COUNTS]
-    print(f"\n| process kind (peak RSS, sampled every {SAMPLE_INTERVAL_S} s) | 1 worker: processes | MiB | 2 workers: processes | MiB |")
+    print(
+        f"\n| process kind (peak RSS, sampled every {SAMPLE_INTERVAL_S} s) | 1 worker: processes | MiB | 2 workers: processes | MiB |"
+    )
     print("|---|---:|---:|---:|---:|")
     for kind in sorted({kind for m in pipelines for s in m.samples for kind in s.peak_rss}):
         cells = [f"{count} | {peak / 2**20:.0f}" for count, peak in (m.peak_rss(kind) for m in pipelines)]
@@ -168,17 +200,23 @@ def print_report(command: str, pages: list[Page], warc: Path, runs: dict[str, Me
     print(f"\n| extraction quality ({annotated:,} annotated pages) | pages/s | `with` found | `without` absent | F1 |")
     print("|---|---:|---:|---:|---:|")
     for backend, q in quality.items():
-        print(f"| {backend} | {runs[bare_label(backend)].rate:.1f} | {q.with_found:.1%} | {q.without_absent:.1%} | {q.f1:.3f} |")
+        print(
+            f"| {backend} | {runs[bare_label(backend)].rate:.1f} | {q.with_found:.1%} | {q.without_absent:.1%} | {q.f1:.3f} |"
+        )
 
     print(f"\ncommand: `{command}`")
-    shown = " ".join(pipeline_command(Path("WARC"), Path("OUT"), 1)[1:]).replace("--direct_num_workers=1", "--direct_num_workers={1,2}")
+    shown = " ".join(pipeline_command(Path("WARC"), Path("OUT"), 1)[1:]).replace(
+        "--direct_num_workers=1", "--direct_num_workers={1,2}"
+    )
     print(f"pipeline runs: `python {shown}`")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=None, help="use the first N pages by file name (default: all)")
-    parser.add_argument("--repeats", type=int, default=3, help="round-robin repeats of every run; the median is reported (default: 3)")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="round-robin repeats of every run; the median is reported (default: 3)"
+    )
     parser.add_argument("--quick", action="store_true", help=f"smoke run: {QUICK_PAGES} pages, one repeat")
     args = parser.parse_args()
     if args.repeats < 1 or (args.pages is not None and args.pages < STARTUP_PAGES):
@@ -208,10 +246,15 @@ def main() -> None:
                 sample = time_pipeline(tiny, STARTUP_PAGES, workers, workdir)
                 samples.setdefault(pipeline_label(workers, startup=True), []).append(sample)
             for workers in WORKER_COUNTS:
-                samples.setdefault(pipeline_label(workers), []).append(time_pipeline(warc, len(pages), workers, workdir))
+                samples.setdefault(pipeline_label(workers), []).append(
+                    time_pipeline(warc, len(pages), workers, workdir)
+                )
             print(f"repeat {repeat + 1}/{repeats} done", file=sys.stderr)
         runs = {label: Measurement(tuple(taken)) for label, taken in samples.items()}
-        quality = {backend: score_quality((p.snippets, t) for p, t in zip(pages, texts[backend]) if p.snippets) for backend in BACKENDS}
+        quality = {
+            backend: score_quality((p.snippets, t) for p, t in zip(pages, texts[backend]) if p.snippets)
+            for backend in BACKENDS
+        }
         command = " ".join([".venv/bin/python", "bench/bench_ingest_extract.py", *sys.argv[1:]])
         print_report(command, pages, warc, runs, quality, other_cpu_share(start))
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 
@@ -49,11 +48,19 @@ def write_folder(out: str, tokens_per_file: int) -> None:
             os.makedirs(os.path.join(out, name), exist_ok=True)
             rng.integers(0, VOCAB, size=tokens_per_file, dtype=np.uint16).tofile(os.path.join(out, bin_path))
             np.array([0, tokens_per_file], dtype="<i8").tofile(os.path.join(out, idx_path))
-            entries.append({"path": bin_path, "index": idx_path, "source": "", "documents": 1, "tokens": tokens_per_file})
+            entries.append(
+                {"path": bin_path, "index": idx_path, "source": "", "documents": 1, "tokens": tokens_per_file}
+            )
         domains[name] = {"documents": 4, "tokens": 4 * tokens_per_file, "files": entries}
-    manifest = {"format": TOKENS_FORMAT, "format_version": TOKENS_FORMAT_VERSION, "dtype": "uint16", "index_dtype": "int64",
-                "tokenizer": {"vocab_size": VOCAB, "eot_id": 0}, "domains": domains,
-                "phases": [{"name": "main", "token_budget": None, "weights": WEIGHTS, "epochs": dict.fromkeys(WEIGHTS, 1.0)}]}
+    manifest = {
+        "format": TOKENS_FORMAT,
+        "format_version": TOKENS_FORMAT_VERSION,
+        "dtype": "uint16",
+        "index_dtype": "int64",
+        "tokenizer": {"vocab_size": VOCAB, "eot_id": 0},
+        "domains": domains,
+        "phases": [{"name": "main", "token_budget": None, "weights": WEIGHTS, "epochs": dict.fromkeys(WEIGHTS, 1.0)}],
+    }
     with open(os.path.join(out, TOKENS_MANIFEST), "w") as f:
         json.dump(manifest, f)
 
@@ -74,7 +81,9 @@ class TinyGPT(torch.nn.Module):
         super().__init__()
         self.embed = torch.nn.Embedding(VOCAB, d_model)
         self.position = torch.nn.Embedding(seq_len, d_model)
-        layer = torch.nn.TransformerEncoderLayer(d_model, heads, 4 * d_model, dropout=0.0, batch_first=True, norm_first=True)
+        layer = torch.nn.TransformerEncoderLayer(
+            d_model, heads, 4 * d_model, dropout=0.0, batch_first=True, norm_first=True
+        )
         self.blocks = torch.nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
         self.head = torch.nn.Linear(d_model, VOCAB, bias=False)
 
@@ -113,8 +122,10 @@ def main() -> None:
     torch.set_num_threads(os.cpu_count() or 1)
     with tempfile.TemporaryDirectory(prefix="bench-loader-") as folder:
         write_folder(folder, tokens_per_file)
-        print(f"token folder: 3 domains x 4 files x {tokens_per_file:,} uint16 tokens ({12 * tokens_per_file * 2 / 1e6:.0f} MB); "
-              f"{os.cpu_count()} CPUs, torch {torch.__version__}\n")
+        print(
+            f"token folder: 3 domains x 4 files x {tokens_per_file:,} uint16 tokens ({12 * tokens_per_file * 2 / 1e6:.0f} MB); "
+            f"{os.cpu_count()} CPUs, torch {torch.__version__}\n"
+        )
         print("| batch x seq | workers | loader tokens/s |")
         print("|---|---|---|")
         rates = {}
@@ -125,14 +136,18 @@ def main() -> None:
                 print(f"| {batch} x {seq} | {workers} | {rate:,.0f} |")
     train, params = training_rate(8, 256, steps)
     loader = rates[(8, 256, 0)]
-    print(f"\ntraining step (TinyGPT, {params / 1e6:.1f}M parameters, CPU, batch 8 x seq 256, forward + backward + AdamW): {train:,.0f} tokens/s")
+    print(
+        f"\ntraining step (TinyGPT, {params / 1e6:.1f}M parameters, CPU, batch 8 x seq 256, forward + backward + AdamW): {train:,.0f} tokens/s"
+    )
     print(f"loader / training step at batch 8 x seq 256, in-process loader: {loader / train:,.0f}x (goal >= 10x)")
     # what a GPU would ask for: tokens/s = peak * MFU / (6 N), the 6ND training-FLOPs rule (Kaplan et al. 2020)
     h100 = lookup("h100")
     gpu = h100.peak_flops * GPU_MFU / (6 * GPT2_SMALL_PARAMS)
     best = max(rate for (b, s, w), rate in rates.items() if s == 1024)
-    print(f"GPT-2 small ({GPT2_SMALL_PARAMS / 1e6:.0f}M) on one {h100.label} at {GPU_MFU:.0%} MFU would consume {gpu:,.0f} tokens/s; "
-          f"loader at batch 32 x seq 1024 / that: {best / gpu:,.0f}x")
+    print(
+        f"GPT-2 small ({GPT2_SMALL_PARAMS / 1e6:.0f}M) on one {h100.label} at {GPU_MFU:.0%} MFU would consume {gpu:,.0f} tokens/s; "
+        f"loader at batch 32 x seq 1024 / that: {best / gpu:,.0f}x"
+    )
 
 
 if __name__ == "__main__":

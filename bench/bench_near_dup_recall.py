@@ -31,7 +31,6 @@ from pathlib import Path
 import apache_beam as beam
 import numpy as np
 
-from pipeline.fixtures.eval_pages import load_boilerplate, load_page_texts
 from filters.evaluation.near_dup import (
     RECALL_AT,
     CorpusText,
@@ -48,8 +47,9 @@ from filters.evaluation.near_dup import (
     signatures,
 )
 from pipeline.config import DedupConfig
-from pipeline.stages.deduplicate import Deduplicate
 from pipeline.core.records import Document, Provenance
+from pipeline.fixtures.eval_pages import load_boilerplate, load_page_texts
+from pipeline.stages.deduplicate import Deduplicate
 
 REPO = Path(__file__).resolve().parent.parent
 EVAL_DIR = REPO.parent / "shared" / "data" / "extraction" / "trafilatura-eval"
@@ -58,16 +58,22 @@ CURVE_AT = tuple(round(j, 2) for j in np.arange(0.5, 1.001, 0.05))
 QUICK_PAGES = 150
 
 
-def run_deduplicate(corpus: list[CorpusText], ids: list[str], config: DedupConfig, folder: Path) -> tuple[dict[str, str], dict]:
+def run_deduplicate(
+    corpus: list[CorpusText], ids: list[str], config: DedupConfig, folder: Path
+) -> tuple[dict[str, str], dict]:
     """Beam `Deduplicate` on the DirectRunner: (removed id -> survivor id, its stats dict)."""
-    docs = [Document(doc_id, f"https://near.test/{doc_id}", "near.test", c.text, Provenance("bench", 0, 0))
-            for doc_id, c in zip(ids, corpus)]
+    docs = [
+        Document(doc_id, f"https://near.test/{doc_id}", "near.test", c.text, Provenance("bench", 0, 0))
+        for doc_id, c in zip(ids, corpus)
+    ]
     with beam.Pipeline() as p:
         dedup = Deduplicate(config)
         out = p | beam.Create(docs) | dedup
-        (out.dropped
-         | beam.Map(lambda r: json.dumps([r.id, r.detail.removeprefix("kept=")]))
-         | "WriteRemoved" >> beam.io.WriteToText(str(folder / "removed")))
+        (
+            out.dropped
+            | beam.Map(lambda r: json.dumps([r.id, r.detail.removeprefix("kept=")]))
+            | "WriteRemoved" >> beam.io.WriteToText(str(folder / "removed"))
+        )
         dedup.stats | beam.Map(json.dumps) | "WriteStats" >> beam.io.WriteToText(str(folder / "stats"))
     removed = dict(json.loads(line) for path in folder.glob("removed*") for line in path.read_text().splitlines())
     (stats,) = [json.loads(line) for path in folder.glob("stats*") for line in path.read_text().splitlines()]
@@ -122,13 +128,19 @@ def main() -> None:
     lap("score")
 
     errors = np.array([abs(c.jaccard - c.target) for c in corpus if c.edit is not None])
-    print(f"{len(bases)} base texts x {args.variants} variants = {len(corpus)} texts "
-          f"(mean {np.mean([len(t) for t in texts]):,.0f} chars), targets uniform in {TARGET_RANGE}, seed {args.seed}; "
-          f"|measured - target| mean {errors.mean():.4f}, max {errors.max():.3f}")
-    print(f"{len(truth.pairs):,} of {len(corpus) * (len(corpus) - 1) // 2:,} pairs share a shingle; "
-          f"{int((truth.jaccard >= 0.5).sum()):,} have J >= 0.5")
-    print(f"Deduplicate ({config.bands} bands x {config.rows_per_band} rows): stats {stats}; "
-          f"clusters equal to the numpy reference: {bool((labels == reference).all())}\n")
+    print(
+        f"{len(bases)} base texts x {args.variants} variants = {len(corpus)} texts "
+        f"(mean {np.mean([len(t) for t in texts]):,.0f} chars), targets uniform in {TARGET_RANGE}, seed {args.seed}; "
+        f"|measured - target| mean {errors.mean():.4f}, max {errors.max():.3f}"
+    )
+    print(
+        f"{len(truth.pairs):,} of {len(corpus) * (len(corpus) - 1) // 2:,} pairs share a shingle; "
+        f"{int((truth.jaccard >= 0.5).sum()):,} have J >= 0.5"
+    )
+    print(
+        f"Deduplicate ({config.bands} bands x {config.rows_per_band} rows): stats {stats}; "
+        f"clusters equal to the numpy reference: {bool((labels == reference).all())}\n"
+    )
     print(format_report(scores))
     print(f"\nBase-variant pairs with J >= {RECALL_AT}, by edit:\n")
     print("| edit | pairs | detected |\n|---|---:|---:|")

@@ -30,11 +30,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from classifiers.langid import LanguageIdentifier
-from filters.pii import PATTERN_ENTITIES, PiiRedactor
 from filters.evaluation.pii import PlainPresidio
+from filters.pii import PATTERN_ENTITIES, PiiRedactor
 from pipeline.config import PiiConfig, load_config
-from pipeline.warc.decoding import decode_html
 from pipeline.extraction.extractors import make_extractor
+from pipeline.warc.decoding import decode_html
 
 REPO = Path(__file__).resolve().parent.parent
 HTML_DIR = REPO.parent / "shared" / "data" / "extraction" / "trafilatura-eval" / "html"
@@ -84,8 +84,10 @@ def main() -> None:
     texts = extract_texts(pages)
     english = sum(1 for _, lang in texts if lang == "en")
     chars = sum(len(text) for text, _ in texts)
-    print(f"{len(texts)} texts from {HTML_DIR} ({english} English, mean {chars / len(texts):,.0f} chars), "
-          f"extracted in {time.perf_counter() - started:.0f} s; {repeats} repeat(s), median shown\n")
+    print(
+        f"{len(texts)} texts from {HTML_DIR} ({english} English, mean {chars / len(texts):,.0f} chars), "
+        f"extracted in {time.perf_counter() - started:.0f} s; {repeats} repeat(s), median shown\n"
+    )
 
     plain = PlainPresidio()
     plain_same = PlainPresidio(entities=PATTERN_ENTITIES)

@@ -24,16 +24,16 @@ import statistics
 import time
 from collections import Counter
 
-from pipeline.config import QualityConfig, load_config
-from pipeline.warc.decoding import charset_from_content_type, decode_html
-from pipeline.core.records import DropReason
-from pipeline.extraction.extractors import make_extractor
-from filters.quality import assess
-from filters import c4, fineweb, gopher
-from filters.c4 import C4Config
-
 from bench_ingest_extract import QUICK_PAGES  # bench/, next to this file
 from harness import cpu_snapshot, load_pages, other_cpu_share
+
+from filters import c4, fineweb, gopher
+from filters.c4 import C4Config
+from filters.quality import assess
+from pipeline.config import QualityConfig, load_config
+from pipeline.core.records import DropReason
+from pipeline.extraction.extractors import make_extractor
+from pipeline.warc.decoding import charset_from_content_type, decode_html
 
 GOAL_OVERHEAD = 0.15  # all heuristics / bare trafilatura time
 
@@ -64,8 +64,12 @@ def time_families(texts: list[str], cleaned: list[str], langs: list[str], config
     families = {
         c4.NAME: lambda text, raw, lang: c4.judge(c4.clean(raw, config.c4, lang), config.c4, lang),
         fineweb.NAME: lambda text, raw, lang: fineweb.judge(fineweb.measure(text), config.fineweb, lang),
-        gopher.QUALITY: lambda text, raw, lang: gopher.judge_quality(gopher.measure_quality(text, lang), config.gopher, lang),
-        gopher.REPETITION: lambda text, raw, lang: gopher.judge_repetition(gopher.measure_repetition(text), config.repetition, lang),
+        gopher.QUALITY: lambda text, raw, lang: gopher.judge_quality(
+            gopher.measure_quality(text, lang), config.gopher, lang
+        ),
+        gopher.REPETITION: lambda text, raw, lang: gopher.judge_repetition(
+            gopher.measure_repetition(text), config.repetition, lang
+        ),
     }
     seconds = {}
     for name, run in families.items():
@@ -78,8 +82,11 @@ def time_families(texts: list[str], cleaned: list[str], langs: list[str], config
 
 def time_classifier(scorer, results: list, langs: list[str], config: QualityConfig) -> tuple[float, int]:
     """The fastText quality classifier as ApplyQuality runs it: on the texts the heuristics keep, in its languages."""
-    scored = [r.text for r, lang in zip(results, langs)
-              if r.reason is None and (not config.classifier.languages or lang in config.classifier.languages)]
+    scored = [
+        r.text
+        for r, lang in zip(results, langs)
+        if r.reason is None and (not config.classifier.languages or lang in config.classifier.languages)
+    ]
     start = time.perf_counter()
     for text in scored:
         scorer.score(text)
@@ -88,9 +95,13 @@ def time_classifier(scorer, results: list, langs: list[str], config: QualityConf
 
 def _only(family, keep: str, off_value):
     """The family config with every threshold in `off_value`'s table off but `keep`, at the top level and per language."""
+
     def strip(rules):
         return dataclasses.replace(rules, **{name: value for name, value in off_value.items() if name != keep})
-    return dataclasses.replace(strip(family), languages={lang: strip(rules) for lang, rules in family.languages.items()})
+
+    return dataclasses.replace(
+        strip(family), languages={lang: strip(rules) for lang, rules in family.languages.items()}
+    )
 
 
 def rules_alone(texts: list[str], langs: list[str], config: QualityConfig) -> Counter:
@@ -104,7 +115,10 @@ def rules_alone(texts: list[str], langs: list[str], config: QualityConfig) -> Co
         **{reason: ("c4", _only(config.c4, rule, c4_off)) for reason, rule in _C4_PAGE_RULES.items()},
         **{reason: ("fineweb", _only(config.fineweb, field, fineweb_off)) for reason, field in _FINEWEB_RULES.items()},
         **{reason: ("gopher", _only(config.gopher, t, gopher_off)) for reason, _, t, _ in gopher.QUALITY_RULES},
-        **{reason: ("repetition", _only(config.repetition, t, repetition_off)) for reason, _, t, _ in gopher.REPETITION_RULES},
+        **{
+            reason: ("repetition", _only(config.repetition, t, repetition_off))
+            for reason, _, t, _ in gopher.REPETITION_RULES
+        },
     }
     for text, lang in zip(texts, langs):
         cleaning = c4.clean(text, config.c4, lang)
@@ -142,7 +156,9 @@ def compare_sentence_counts(texts: list[str], langs: list[str], config: QualityC
 
     minimum = config.c4.min_sentences
     light_seconds = heavy_seconds = 0.0
-    found = dict.fromkeys((f"{kind}{what}" for kind in ("native", "fallback") for what in ("", "_counts_differ", "_decisions_differ")), 0)
+    found = dict.fromkeys(
+        (f"{kind}{what}" for kind in ("native", "fallback") for what in ("", "_counts_differ", "_decisions_differ")), 0
+    )
     for text, lang in zip(texts, langs):
         start = time.perf_counter()
         cleaning = c4.clean(text, config.c4, lang)
@@ -158,59 +174,93 @@ def compare_sentence_counts(texts: list[str], langs: list[str], config: QualityC
     return {**found, "light_s": light_seconds, "heavy_s": heavy_seconds}
 
 
-def print_report(pages: int, texts: list[str], extraction_s: list[float], heuristics_s: list[float],
-                 families: dict[str, list[float]], results: list, alone: Counter, sentences: dict, others_cpu: float,
-                 classifier_s: list[float], scored: int) -> None:
+def print_report(
+    pages: int,
+    texts: list[str],
+    extraction_s: list[float],
+    heuristics_s: list[float],
+    families: dict[str, list[float]],
+    results: list,
+    alone: Counter,
+    sentences: dict,
+    others_cpu: float,
+    classifier_s: list[float],
+    scored: int,
+) -> None:
     extraction, heuristics = statistics.median(extraction_s), statistics.median(heuristics_s)
     chars = sum(map(len, texts))
     print("## Quality heuristics vs trafilatura extraction (trafilatura-eval pages)\n")
-    print(f"{os.cpu_count()} cores, other processes used {others_cpu:.0%} of the CPU meanwhile; {pages:,} pages, "
-          f"{len(texts):,} non-empty texts ({chars / 1e6:.1f} M characters); median of {len(extraction_s)} repeat(s), one process\n")
+    print(
+        f"{os.cpu_count()} cores, other processes used {others_cpu:.0%} of the CPU meanwhile; {pages:,} pages, "
+        f"{len(texts):,} non-empty texts ({chars / 1e6:.1f} M characters); median of {len(extraction_s)} repeat(s), one process\n"
+    )
     print("| run | seconds (min-max) | docs/s |")
     print("|---|---|---|")
-    print(f"| trafilatura extraction (favor_precision) | {extraction:.2f} ({min(extraction_s):.2f}-{max(extraction_s):.2f}) "
-          f"| {pages / extraction:,.0f} |")
-    print(f"| all heuristics (`assess`: C4 clean + FineWeb + Gopher quality + repetition) | {heuristics:.3f} "
-          f"({min(heuristics_s):.3f}-{max(heuristics_s):.3f}) | {len(texts) / heuristics:,.0f} |")
+    print(
+        f"| trafilatura extraction (favor_precision) | {extraction:.2f} ({min(extraction_s):.2f}-{max(extraction_s):.2f}) "
+        f"| {pages / extraction:,.0f} |"
+    )
+    print(
+        f"| all heuristics (`assess`: C4 clean + FineWeb + Gopher quality + repetition) | {heuristics:.3f} "
+        f"({min(heuristics_s):.3f}-{max(heuristics_s):.3f}) | {len(texts) / heuristics:,.0f} |"
+    )
     for name, seconds in families.items():
-        print(f"| {name} alone, every text | {statistics.median(seconds):.3f} | {len(texts) / statistics.median(seconds):,.0f} |")
+        print(
+            f"| {name} alone, every text | {statistics.median(seconds):.3f} | {len(texts) / statistics.median(seconds):,.0f} |"
+        )
     classifier = statistics.median(classifier_s)
-    print(f"| fastText quality classifier, on the {scored:,} kept texts in its languages | {classifier:.3f} "
-          f"| {scored / classifier if classifier else 0:,.0f} |")
+    print(
+        f"| fastText quality classifier, on the {scored:,} kept texts in its languages | {classifier:.3f} "
+        f"| {scored / classifier if classifier else 0:,.0f} |"
+    )
     overhead = heuristics / extraction
-    print(f"\n**Overhead: heuristics = {overhead:.1%} of extraction time** (goal <= {GOAL_OVERHEAD:.0%}: "
-          f"{'met' if overhead <= GOAL_OVERHEAD else 'NOT met'}); with the classifier, the whole stage = "
-          f"{(heuristics + classifier) / extraction:.1%}.\n")
+    print(
+        f"\n**Overhead: heuristics = {overhead:.1%} of extraction time** (goal <= {GOAL_OVERHEAD:.0%}: "
+        f"{'met' if overhead <= GOAL_OVERHEAD else 'NOT met'}); with the classifier, the whole stage = "
+        f"{(heuristics + classifier) / extraction:.1%}.\n"
+    )
 
     attributed = Counter(result.reason for result in results if result.reason is not None)
     dropped = sum(attributed.values())
     print(f"### Drop rate per rule ({len(texts):,} texts; {dropped:,} dropped = {dropped / len(texts):.1%})\n")
     print("| rule (DropReason) | dropped by the stage (first failing rule) | fails this rule alone |")
     print("|---|---|---|")
-    order = [*c4.RULES, (DropReason.ALL_LINES_REMOVED,), *[(r,) for r in _FINEWEB_RULES], *gopher.QUALITY_RULES,
-             *gopher.REPETITION_RULES]
+    order = [
+        *c4.RULES,
+        (DropReason.ALL_LINES_REMOVED,),
+        *[(r,) for r in _FINEWEB_RULES],
+        *gopher.QUALITY_RULES,
+        *gopher.REPETITION_RULES,
+    ]
     for reason, *_ in order:
         alone_text = f"{alone[reason] / len(texts):.1%}" if reason != DropReason.ALL_LINES_REMOVED else "n/a"
         print(f"| `{reason.value}` | {attributed[reason]:,} ({attributed[reason] / len(texts):.1%}) | {alone_text} |")
     removed = Counter()
     for result in results:
         removed.update(result.removed_lines)
-    print("\nC4 line cleaning removed, by cause (lines, all texts): "
-          + ", ".join(f"{cause} {n:,}" for cause, n in removed.items()) + "\n")
+    print(
+        "\nC4 line cleaning removed, by cause (lines, all texts): "
+        + ", ".join(f"{cause} {n:,}" for cause, n in removed.items())
+        + "\n"
+    )
 
     print("### C4 sentence rule: our count vs spaCy's sentencizer (datatrove's C4 filter)\n")
-    print(f"On the lines C4 cleaning keeps, per page, for the {sentences['native']:,} pages in a language spaCy loads: "
-          f"counts differ on {sentences['native_counts_differ']:,}; the decision (>= {C4Config().min_sentences} "
-          f"sentences) differs on **{sentences['native_decisions_differ']:,}**. Pages in other languages (spaCy's "
-          f"multi-language fallback, which cannot split CJK): {sentences['fallback']:,}, decisions differ on "
-          f"{sentences['fallback_decisions_differ']:,}. Time: C4 cleaning with our count {sentences['light_s']:.2f} s; "
-          f"spaCy's sentencizer alone {sentences['heavy_s']:.2f} s.")
+    print(
+        f"On the lines C4 cleaning keeps, per page, for the {sentences['native']:,} pages in a language spaCy loads: "
+        f"counts differ on {sentences['native_counts_differ']:,}; the decision (>= {C4Config().min_sentences} "
+        f"sentences) differs on **{sentences['native_decisions_differ']:,}**. Pages in other languages (spaCy's "
+        f"multi-language fallback, which cannot split CJK): {sentences['fallback']:,}, decisions differ on "
+        f"{sentences['fallback_decisions_differ']:,}. Time: C4 cleaning with our count {sentences['light_s']:.2f} s; "
+        f"spaCy's sentencizer alone {sentences['heavy_s']:.2f} s."
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=None, help="use the first N pages by file name (default: all)")
-    parser.add_argument("--repeats", type=int, default=3, help="round-robin repeats; the median is reported (default: 3)")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="round-robin repeats; the median is reported (default: 3)"
+    )
     parser.add_argument("--quick", action="store_true", help=f"smoke run: {QUICK_PAGES} pages, one repeat")
     args = parser.parse_args()
     logging.getLogger("trafilatura").setLevel(logging.ERROR)  # "discarding data" notes on every run
@@ -247,8 +297,19 @@ def main() -> None:
 
     alone = rules_alone(texts, langs, config.quality)
     sentences = compare_sentence_counts(texts, langs, config.quality)
-    print_report(len(pages), texts, extraction_s, heuristics_s, families, results, alone, sentences, others_cpu,
-                 classifier_s, scored)
+    print_report(
+        len(pages),
+        texts,
+        extraction_s,
+        heuristics_s,
+        families,
+        results,
+        alone,
+        sentences,
+        others_cpu,
+        classifier_s,
+        scored,
+    )
 
 
 if __name__ == "__main__":

@@ -33,10 +33,18 @@ def summarize(run: str, warmup: int) -> dict:
     steady = [r for r in records if r["step"] > warmup] or records[-1:]
     tokens_per_s = statistics.median(r["tokens_per_s"] for r in steady)
     mfus = [r["mfu"] for r in steady if r["mfu"] is not None]
-    return {"preset": meta["config"]["preset"], "compile": meta["config"]["compile"], "params": meta["params"],
-            "device": meta["device_name"], "peak_flops": meta["peak_flops"], "tokens_per_s": tokens_per_s,
-            "mfu": statistics.median(mfus) if mfus else None, "gflops": meta["flops_per_token"] * tokens_per_s / 1e9,
-            "steps_timed": len(steady), "final_loss": records[-1]["loss"]}
+    return {
+        "preset": meta["config"]["preset"],
+        "compile": meta["config"]["compile"],
+        "params": meta["params"],
+        "device": meta["device_name"],
+        "peak_flops": meta["peak_flops"],
+        "tokens_per_s": tokens_per_s,
+        "mfu": statistics.median(mfus) if mfus else None,
+        "gflops": meta["flops_per_token"] * tokens_per_s / 1e9,
+        "steps_timed": len(steady),
+        "final_loss": records[-1]["loss"],
+    }
 
 
 def main() -> int:
@@ -47,7 +55,9 @@ def main() -> int:
     parser.add_argument("--seq-len", type=int, default=256)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
-    parser.add_argument("--compile", action=argparse.BooleanOptionalAction, default=True, help="also time torch.compile")
+    parser.add_argument(
+        "--compile", action=argparse.BooleanOptionalAction, default=True, help="also time torch.compile"
+    )
     args = parser.parse_args()
 
     os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", os.path.abspath("build/cache/inductor"))
@@ -65,19 +75,35 @@ def main() -> int:
         for preset in args.presets.split(","):
             for compiled in (False, True) if args.compile else (False,):
                 out = os.path.join(work, f"{preset}-{'compile' if compiled else 'eager'}")
-                config = TrainConfig(data=tokens, out=out, preset=preset, seq_len=args.seq_len, batch_size=args.batch_size,
-                                     max_steps=args.steps, log_every=1, eval_every=0, eval_batches=1, checkpoint_every=0,
-                                     dtype="fp32", compile=compiled, lr=1e-3)
+                config = TrainConfig(
+                    data=tokens,
+                    out=out,
+                    preset=preset,
+                    seq_len=args.seq_len,
+                    batch_size=args.batch_size,
+                    max_steps=args.steps,
+                    log_every=1,
+                    eval_every=0,
+                    eval_batches=1,
+                    checkpoint_every=0,
+                    dtype="fp32",
+                    compile=compiled,
+                    lr=1e-3,
+                )
                 started = time.perf_counter()
                 train(config)
                 rows.append(summarize(out, args.warmup) | {"wall_s": time.perf_counter() - started})
-    print(f"\nCPU training throughput: torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"batch {args.batch_size} x seq {args.seq_len}, fp32, vocab 32,768, median of steps {args.warmup + 1}-{args.steps}\n")
+    print(
+        f"\nCPU training throughput: torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"batch {args.batch_size} x seq {args.seq_len}, fp32, vocab 32,768, median of steps {args.warmup + 1}-{args.steps}\n"
+    )
     print("| preset | params | mode | tokens/s | GFLOP/s | run wall s (incl. compile) | loss at end |")
     print("|---|---:|---|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['preset']} | {r['params'] / 1e6:.2f}M | {'compile' if r['compile'] else 'eager'} | {r['tokens_per_s']:,.0f} | "
-              f"{r['gflops']:.1f} | {r['wall_s']:.1f} | {r['final_loss']:.3f} |")
+        print(
+            f"| {r['preset']} | {r['params'] / 1e6:.2f}M | {'compile' if r['compile'] else 'eager'} | {r['tokens_per_s']:,.0f} | "
+            f"{r['gflops']:.1f} | {r['wall_s']:.1f} | {r['final_loss']:.3f} |"
+        )
     return 0
 
 

@@ -61,7 +61,9 @@ def cluster_of(input_dir: Path, clusters_dir: Path) -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--input", type=Path, required=True, help="folder of *.jsonl shards ({id, text, ...} per line)")
-    parser.add_argument("--work", type=Path, required=True, help="an empty folder for signatures, buckets, clusters, logs")
+    parser.add_argument(
+        "--work", type=Path, required=True, help="an empty folder for signatures, buckets, clusters, logs"
+    )
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--result", type=Path, required=True)
     args = parser.parse_args()
@@ -74,18 +76,44 @@ def main() -> None:
     stages = {
         "signatures": LocalPipelineExecutor(
             [reader(), MinhashDedupSignature(output_folder=str(work / "signatures"), config=CONFIG, language="en")],
-            tasks=shards, workers=args.workers, logging_dir=str(work / "logs/signatures")),
+            tasks=shards,
+            workers=args.workers,
+            logging_dir=str(work / "logs/signatures"),
+        ),
         "buckets": LocalPipelineExecutor(
-            [MinhashDedupBuckets(input_folder=str(work / "signatures"), output_folder=str(work / "buckets"), config=CONFIG)],
-            tasks=CONFIG.num_buckets, workers=args.workers, logging_dir=str(work / "logs/buckets")),
+            [
+                MinhashDedupBuckets(
+                    input_folder=str(work / "signatures"), output_folder=str(work / "buckets"), config=CONFIG
+                )
+            ],
+            tasks=CONFIG.num_buckets,
+            workers=args.workers,
+            logging_dir=str(work / "logs/buckets"),
+        ),
         "cluster": LocalPipelineExecutor(
-            [MinhashDedupCluster(input_folder=str(work / "buckets"), output_folder=str(work / "remove_ids"), config=CONFIG,
-                                 save_cluster_id=True)],
-            tasks=1, logging_dir=str(work / "logs/cluster")),
+            [
+                MinhashDedupCluster(
+                    input_folder=str(work / "buckets"),
+                    output_folder=str(work / "remove_ids"),
+                    config=CONFIG,
+                    save_cluster_id=True,
+                )
+            ],
+            tasks=1,
+            logging_dir=str(work / "logs/cluster"),
+        ),
         "filter": LocalPipelineExecutor(
-            [reader(), MinhashDedupFilter(input_folder=str(work / "remove_ids"),
-                                          exclusion_writer=JsonlWriter(str(work / "removed"), adapter=id_only, compression=None))],
-            tasks=shards, workers=args.workers, logging_dir=str(work / "logs/filter")),
+            [
+                reader(),
+                MinhashDedupFilter(
+                    input_folder=str(work / "remove_ids"),
+                    exclusion_writer=JsonlWriter(str(work / "removed"), adapter=id_only, compression=None),
+                ),
+            ],
+            tasks=shards,
+            workers=args.workers,
+            logging_dir=str(work / "logs/filter"),
+        ),
     }
     seconds = {}
     for name, executor in stages.items():

@@ -56,7 +56,11 @@ EXTRACTION_TIMEOUT_S = 10.0
 
 def url_only(writer, document) -> dict:
     """Exclusion and output adapter: the page's URL (and language), not its text."""
-    return {"id": document.id, "url": document.metadata.get("url", ""), "language": document.metadata.get("language", "")}
+    return {
+        "id": document.id,
+        "url": document.metadata.get("url", ""),
+        "language": document.metadata.get("language", ""),
+    }
 
 
 def dropped_to(work: Path, name: str) -> JsonlWriter:
@@ -75,7 +79,14 @@ def steps_of(logging_dir: Path) -> list[tuple[str, int, int, float]]:
     for step in json.loads((logging_dir / "stats.json").read_text()):
         stats = step["stats"]
         total = _count(stats.get("total", stats.get("documents", 0)))  # a reader counts `documents`
-        steps.append((step["name"].split(" - ", 1)[-1], total, _count(stats.get("forwarded", total)), step["time_stats"]["total"]))
+        steps.append(
+            (
+                step["name"].split(" - ", 1)[-1],
+                total,
+                _count(stats.get("forwarded", total)),
+                step["time_stats"]["total"],
+            )
+        )
         # a filter's drops by its own reason names (e.g. dropped_gopher_below_alpha_threshold), as (name, count, 0, None)
         steps += [(f"  {key}", _count(value), 0, None) for key, value in stats.items() if key.startswith("dropped_")]
     return steps
@@ -103,28 +114,61 @@ def main() -> None:
             [
                 WarcReader(str(args.input), glob_pattern="*.warc.gz"),
                 Trafilatura(favour_precision=True, deduplicate=False, timeout=EXTRACTION_TIMEOUT_S),
-                LanguageFilter(languages=args.languages.split(","), language_threshold=args.min_language_score, exclusion_writer=dropped_to(work, "language")),
+                LanguageFilter(
+                    languages=args.languages.split(","),
+                    language_threshold=args.min_language_score,
+                    exclusion_writer=dropped_to(work, "language"),
+                ),
                 GopherRepetitionFilter(exclusion_writer=dropped_to(work, "gopher_repetition")),
-                GopherQualityFilter(stop_words=args.stop_words.split(), exclusion_writer=dropped_to(work, "gopher_quality")),
+                GopherQualityFilter(
+                    stop_words=args.stop_words.split(), exclusion_writer=dropped_to(work, "gopher_quality")
+                ),
                 C4QualityFilter(filter_no_terminal_punct=False, exclusion_writer=dropped_to(work, "c4")),
                 FineWebQualityFilter(exclusion_writer=dropped_to(work, "fineweb")),
                 JsonlWriter(str(filtered), output_filename="${rank}.jsonl", compression=None),
             ],
-            tasks=shards, workers=workers, logging_dir=str(work / "logs/filters")),
+            tasks=shards,
+            workers=workers,
+            logging_dir=str(work / "logs/filters"),
+        ),
         "minhash signatures": LocalPipelineExecutor(
-            [kept_reader(), MinhashDedupSignature(output_folder=str(work / "signatures"), config=MINHASH, language="en")],
-            tasks=shards, workers=workers, logging_dir=str(work / "logs/signatures")),
+            [
+                kept_reader(),
+                MinhashDedupSignature(output_folder=str(work / "signatures"), config=MINHASH, language="en"),
+            ],
+            tasks=shards,
+            workers=workers,
+            logging_dir=str(work / "logs/signatures"),
+        ),
         "minhash buckets": LocalPipelineExecutor(
-            [MinhashDedupBuckets(input_folder=str(work / "signatures"), output_folder=str(work / "buckets"), config=MINHASH)],
-            tasks=MINHASH.num_buckets, workers=workers, logging_dir=str(work / "logs/buckets")),
+            [
+                MinhashDedupBuckets(
+                    input_folder=str(work / "signatures"), output_folder=str(work / "buckets"), config=MINHASH
+                )
+            ],
+            tasks=MINHASH.num_buckets,
+            workers=workers,
+            logging_dir=str(work / "logs/buckets"),
+        ),
         "minhash cluster": LocalPipelineExecutor(
-            [MinhashDedupCluster(input_folder=str(work / "buckets"), output_folder=str(work / "remove_ids"), config=MINHASH)],
-            tasks=1, logging_dir=str(work / "logs/cluster")),
+            [
+                MinhashDedupCluster(
+                    input_folder=str(work / "buckets"), output_folder=str(work / "remove_ids"), config=MINHASH
+                )
+            ],
+            tasks=1,
+            logging_dir=str(work / "logs/cluster"),
+        ),
         "minhash filter": LocalPipelineExecutor(
-            [kept_reader(),
-             MinhashDedupFilter(input_folder=str(work / "remove_ids"), exclusion_writer=dropped_to(work, "minhash")),
-             JsonlWriter(str(work / "kept"), adapter=url_only, compression=None)],
-            tasks=shards, workers=workers, logging_dir=str(work / "logs/filter")),
+            [
+                kept_reader(),
+                MinhashDedupFilter(input_folder=str(work / "remove_ids"), exclusion_writer=dropped_to(work, "minhash")),
+                JsonlWriter(str(work / "kept"), adapter=url_only, compression=None),
+            ],
+            tasks=shards,
+            workers=workers,
+            logging_dir=str(work / "logs/filter"),
+        ),
     }
     seconds = {}
     for name, executor in stages.items():
@@ -137,7 +181,11 @@ def main() -> None:
 
     dropped = {folder.name: [row["url"] for row in rows(folder)] for folder in sorted((work / "dropped").iterdir())}
     kept = [[row["url"], row["language"]] for row in rows(work / "kept")]
-    steps = [step for name in ("filters", "signatures", "buckets", "cluster", "filter") for step in steps_of(work / "logs" / name)]
+    steps = [
+        step
+        for name in ("filters", "signatures", "buckets", "cluster", "filter")
+        for step in steps_of(work / "logs" / name)
+    ]
     args.result.write_text(json.dumps({"seconds": seconds, "steps": steps, "kept": kept, "dropped": dropped}))
 
 

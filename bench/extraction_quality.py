@@ -32,7 +32,9 @@ class Quality:
 def load_annotations(evaldata: Path) -> dict[str, tuple[str, Snippets]]:
     """File name (without .gz) -> (URL, snippets)."""
     entries = json.loads(evaldata.read_text(encoding="utf-8"))
-    return {entry["file"]: (url, Snippets(tuple(entry["with"]), tuple(entry["without"]))) for url, entry in entries.items()}
+    return {
+        entry["file"]: (url, Snippets(tuple(entry["with"]), tuple(entry["without"]))) for url, entry in entries.items()
+    }
 
 
 def score_quality(pairs: Iterable[tuple[Snippets, str]]) -> Quality:

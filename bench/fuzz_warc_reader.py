@@ -36,11 +36,11 @@ except ImportError:  # not in any extra: it has Linux wheels only
     sys.exit("bench/fuzz_warc_reader.py needs atheris: .venv/bin/pip install atheris")
 
 with atheris.instrument_imports(include=["pipeline", "warcio"]):
-    from pipeline.fixtures.bad_inputs import write_corpus
     from pipeline.config import ExtractConfig, IngestConfig
-    from pipeline.warc.decoding import decode_html
     from pipeline.core.records import Capture, Rejection
     from pipeline.extraction.sandbox import ExtractionSandbox, SandboxResult
+    from pipeline.fixtures.bad_inputs import write_corpus
+    from pipeline.warc.decoding import decode_html
     from pipeline.warc.reader import read_archive
 
 _MAX_SEED_BYTES = 64 * 1024  # libFuzzer's -max_len follows the largest seed; the bombs would slow every run

@@ -56,24 +56,67 @@ def main() -> int:
     results = os.environ.get("OUT") or os.path.join(REPO, "build", "gpu_check")
     os.makedirs(results, exist_ok=True)
     work = tempfile.mkdtemp(prefix="gpu_check-")
-    env = os.environ | {"PYTHONPATH": REPO + os.pathsep + os.environ.get("PYTHONPATH", ""), "PYTHONUNBUFFERED": "1",
-                        "TORCHINDUCTOR_CACHE_DIR": os.path.join(work, "inductor")}
+    env = os.environ | {
+        "PYTHONPATH": REPO + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "PYTHONUNBUFFERED": "1",
+        "TORCHINDUCTOR_CACHE_DIR": os.path.join(work, "inductor"),
+    }
     started = time.perf_counter()
     # 2 domains x 2M tokens: more than the 80 x 32 x 1024 = 2.6M a run reads
-    tokens = write_synthetic_tokens(os.path.join(work, "tokens"), vocab_size=50257, files_per_domain=1, tokens_per_file=2_000_000)
-    print(f"synthetic tokens in {time.perf_counter() - started:.1f} s; device {torch.cuda.get_device_name(0)}, torch {torch.__version__}",
-          flush=True)
+    tokens = write_synthetic_tokens(
+        os.path.join(work, "tokens"), vocab_size=50257, files_per_domain=1, tokens_per_file=2_000_000
+    )
+    print(
+        f"synthetic tokens in {time.perf_counter() - started:.1f} s; device {torch.cuda.get_device_name(0)}, torch {torch.__version__}",
+        flush=True,
+    )
     rows = []
     for mode in ("eager", "compile"):
         out = os.path.join(work, mode)
-        command = [sys.executable, "-m", "trainer.train", "--data", tokens, "--out", out, "--preset", args.preset,
-                   "--seq-len", str(args.seq_len), "--batch-size", str(args.batch_size), "--max-steps", str(args.steps),
-                   "--warmup-steps", "10", "--log-every", "10", "--eval-every", "0", "--eval-batches", "1",
-                   "--checkpoint-every", "0", "--val-fraction", "0.001", "--dtype", "bf16", "--compile" if mode == "compile" else "--no-compile"]
+        command = [
+            sys.executable,
+            "-m",
+            "trainer.train",
+            "--data",
+            tokens,
+            "--out",
+            out,
+            "--preset",
+            args.preset,
+            "--seq-len",
+            str(args.seq_len),
+            "--batch-size",
+            str(args.batch_size),
+            "--max-steps",
+            str(args.steps),
+            "--warmup-steps",
+            "10",
+            "--log-every",
+            "10",
+            "--eval-every",
+            "0",
+            "--eval-batches",
+            "1",
+            "--checkpoint-every",
+            "0",
+            "--val-fraction",
+            "0.001",
+            "--dtype",
+            "bf16",
+            "--compile" if mode == "compile" else "--no-compile",
+        ]
         run_started = time.perf_counter()
         with open(os.path.join(results, f"{mode}.log"), "w", encoding="utf-8") as log:
             try:
-                code = subprocess.run(command, check=False, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=args.run_timeout).returncode
+                code = subprocess.run(
+                    command,
+                    check=False,
+                    cwd=REPO,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    timeout=args.run_timeout,
+                ).returncode
             except subprocess.TimeoutExpired:
                 code = "timeout"
         wall = time.perf_counter() - run_started
@@ -86,11 +129,21 @@ def main() -> int:
         row = {"mode": mode, "wall_s": wall} | summarize(out, args.warmup)
         rows.append(row)
         mfu = f"{row['mfu']:.1%}" if row["mfu"] is not None else "n/a (device not in trainer/hardware.py)"
-        print(f"{mode}: {row['tokens_per_s']:,.0f} tokens/s, MFU {mfu}, {row['gflops'] / 1e3:.0f} TFLOP/s achieved, "
-              f"run {wall:.0f} s, loss {row['final_loss']:.3f}", flush=True)
-    summary = {"preset": args.preset, "batch_size": args.batch_size, "seq_len": args.seq_len, "steps": args.steps,
-               "device": torch.cuda.get_device_name(0), "torch": torch.__version__, "runs": rows,
-               "total_s": time.perf_counter() - started}
+        print(
+            f"{mode}: {row['tokens_per_s']:,.0f} tokens/s, MFU {mfu}, {row['gflops'] / 1e3:.0f} TFLOP/s achieved, "
+            f"run {wall:.0f} s, loss {row['final_loss']:.3f}",
+            flush=True,
+        )
+    summary = {
+        "preset": args.preset,
+        "batch_size": args.batch_size,
+        "seq_len": args.seq_len,
+        "steps": args.steps,
+        "device": torch.cuda.get_device_name(0),
+        "torch": torch.__version__,
+        "runs": rows,
+        "total_s": time.perf_counter() - started,
+    }
     with open(os.path.join(results, "summary.json"), "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=1)
     print(json.dumps(summary, indent=1))

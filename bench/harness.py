@@ -12,10 +12,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psutil
+from extraction_quality import Snippets, load_annotations  # bench/, next to this file
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
-
-from extraction_quality import Snippets, load_annotations  # bench/, next to this file
 
 REPO = Path(__file__).resolve().parent.parent
 EVAL_DIR = REPO.parent / "shared" / "data" / "extraction" / "trafilatura-eval"
@@ -58,18 +57,29 @@ def write_warc(pages: list[Page], path: Path, *, part_of: str = "bench-trafilatu
     reader sniffs the type with libmagic without it, and skips ~1 page in 8)."""
     with open(path, "wb") as sink:
         writer = WARCWriter(sink, gzip=True)
-        writer.write_record(writer.create_warcinfo_record(path.name, {"software": "gristmill bench", "isPartOf": part_of}))
+        writer.write_record(
+            writer.create_warcinfo_record(path.name, {"software": "gristmill bench", "isPartOf": part_of})
+        )
         for page in pages:
             parts = urlsplit(page.url)
             request_headers = StatusAndHeaders(
-                f"GET {parts.path or '/'} HTTP/1.1", [("Host", parts.netloc), ("User-Agent", "CCBot/2.0")], is_http_request=True
+                f"GET {parts.path or '/'} HTTP/1.1",
+                [("Host", parts.netloc), ("User-Agent", "CCBot/2.0")],
+                is_http_request=True,
             )
             response_headers = StatusAndHeaders(
-                "200 OK", [("Content-Type", page.content_type), ("Content-Length", str(len(page.payload)))], protocol="HTTP/1.1"
+                "200 OK",
+                [("Content-Type", page.content_type), ("Content-Length", str(len(page.payload)))],
+                protocol="HTTP/1.1",
             )
             request = writer.create_warc_record(page.url, "request", http_headers=request_headers)
-            response = writer.create_warc_record(page.url, "response", payload=io.BytesIO(page.payload), http_headers=response_headers,
-                                                 warc_headers_dict={"WARC-Identified-Payload-Type": "text/html"} if typed else None)
+            response = writer.create_warc_record(
+                page.url,
+                "response",
+                payload=io.BytesIO(page.payload),
+                http_headers=response_headers,
+                warc_headers_dict={"WARC-Identified-Payload-Type": "text/html"} if typed else None,
+            )
             writer.write_request_response_pair(request, response)
 
 

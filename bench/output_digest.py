@@ -57,8 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     for label, names in (("changed", changed), ("missing", missing), ("new", extra)):
         for name in names:
             print(f"{label}: {name}")
-    print(f"{len(now)} files, {len(before.keys() & now.keys()) - len(changed)} identical, "
-          f"{len(changed)} changed, {len(missing)} missing, {len(extra)} new")
+    print(
+        f"{len(now)} files, {len(before.keys() & now.keys()) - len(changed)} identical, "
+        f"{len(changed)} changed, {len(missing)} missing, {len(extra)} new"
+    )
     return 1 if changed or missing or extra else 0
 
 

@@ -37,11 +37,17 @@ CATEGORIES = [
     ("extraction (trafilatura, lxml)", r"trafilatura/|justext/|lxml/|htmldate/|courlan/"),
     ("sandbox IPC (pickle + pipe, both ends)", r"pipeline/extraction/sandbox\.py"),
     ("language ID (fastText)", r"classifiers/langid\.py|fasttext"),
-    ("quality filters (C4, FineWeb, Gopher)", r"pipeline/stages/apply_quality\.py|filters/(quality|rule_family|c4|fineweb|gopher|words)\.py"),
+    (
+        "quality filters (C4, FineWeb, Gopher)",
+        r"pipeline/stages/apply_quality\.py|filters/(quality|rule_family|c4|fineweb|gopher|words)\.py",
+    ),
     ("MinHash + dedup", r"filters/minhash\.py|pipeline/stages/(deduplicate|connected_components)\.py"),
     ("WARC reading + HTML decoding", r"pipeline/warc/|warcio/"),
     ("packing for shuffles (pickle + zstd)", r"pipeline/accounting/packing\.py"),
-    ("writing shards + stats", r"pipeline/stages/write_shards\.py|pipeline/accounting/(stats|funnel)\.py|pipeline/core/manifest\.py|pyarrow"),
+    (
+        "writing shards + stats",
+        r"pipeline/stages/write_shards\.py|pipeline/accounting/(stats|funnel)\.py|pipeline/core/manifest\.py|pyarrow",
+    ),
     ("Beam coders (element encode/decode)", r"apache_beam/coders/|cloudpickle|dill/|pickle"),
     ("Beam data plane (gRPC)", r"grpc|data_plane\.py"),
     ("Beam runner + per-element machinery", r"apache_beam/"),
@@ -54,7 +60,9 @@ def process_kind(header: str) -> str:
         return "extraction sandbox"
     if "sdk_worker_main" in header:
         return "Beam SDK worker"
-    if "gristmill.cli" in header or header.endswith(':""'):  # py-spy names the process it launched without a command line
+    if "gristmill.cli" in header or header.endswith(
+        ':""'
+    ):  # py-spy names the process it launched without a command line
         return "runner (main)"
     return "other"
 
@@ -114,10 +122,33 @@ def main() -> None:
         config = workdir / "gristmill.yaml"
         config.write_text(yaml.safe_dump(GRISTMILL_CONFIG))
         raw = workdir / "profile.txt"
-        command = [str(PY_SPY), "record", "--subprocesses", "--format", "raw", "--rate", str(args.rate), "--nonblocking",
-                   "-o", str(raw), "--", sys.executable, "-m", "gristmill.cli", "run", "--input", str(shards),
-                   "--output", str(workdir / "out"), "--config", str(config), "--overwrite", "--no-progress",
-                   "--direct_running_mode=multi_processing", f"--direct_num_workers={args.workers}"]
+        command = [
+            str(PY_SPY),
+            "record",
+            "--subprocesses",
+            "--format",
+            "raw",
+            "--rate",
+            str(args.rate),
+            "--nonblocking",
+            "-o",
+            str(raw),
+            "--",
+            sys.executable,
+            "-m",
+            "gristmill.cli",
+            "run",
+            "--input",
+            str(shards),
+            "--output",
+            str(workdir / "out"),
+            "--config",
+            str(config),
+            "--overwrite",
+            "--no-progress",
+            "--direct_running_mode=multi_processing",
+            f"--direct_num_workers={args.workers}",
+        ]
         env = {**os.environ, "TMPDIR": str(workdir), "PYTHONPATH": str(REPO)}
         start = time.perf_counter()
         subprocess.run(command, cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -127,8 +158,12 @@ def main() -> None:
         by_category, by_leaf, total = parse(raw)
 
     rate = args.rate
-    kinds = sorted({kind for kind, _ in by_category}, key=lambda k: -sum(n for (kk, _), n in by_category.items() if kk == k))
-    print(f"## Profile of `gristmill run`, {len(corpus):,} pages, {args.workers} worker(s) (py-spy, {rate}/s, CPU samples only)\n")
+    kinds = sorted(
+        {kind for kind, _ in by_category}, key=lambda k: -sum(n for (kk, _), n in by_category.items() if kk == k)
+    )
+    print(
+        f"## Profile of `gristmill run`, {len(corpus):,} pages, {args.workers} worker(s) (py-spy, {rate}/s, CPU samples only)\n"
+    )
     print(f"wall {seconds:.1f} s (under py-spy); sampled CPU {total / rate:.1f} s\n")
     print("| category | " + " | ".join(kinds) + " | all | share |")
     print("|---|" + "---:|" * (len(kinds) + 2))
@@ -136,7 +171,11 @@ def main() -> None:
     for name in sorted(categories, key=lambda c: -sum(by_category[k, c] for k in kinds)):
         row = [by_category[k, name] for k in kinds]
         if sum(row):
-            print(f"| {name} | " + " | ".join(f"{n / rate:.1f}" for n in row) + f" | {sum(row) / rate:.1f} | {sum(row) / total:.0%} |")
+            print(
+                f"| {name} | "
+                + " | ".join(f"{n / rate:.1f}" for n in row)
+                + f" | {sum(row) / rate:.1f} | {sum(row) / total:.0%} |"
+            )
     print(f"\nseconds of CPU; top {args.top} functions by self time outside extraction:\n")
     print("| process | function | CPU s | share of all |")
     print("|---|---|---:|---:|")

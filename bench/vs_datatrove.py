@@ -36,7 +36,6 @@ import dataclasses
 import json
 import os
 import random
-import re
 import shutil
 import subprocess
 import sys
@@ -118,11 +117,20 @@ def build_corpus(pages: list[Page], copies: int, seed: int = 1) -> tuple[list[Pa
     for index, page in enumerate(pages):
         page = dataclasses.replace(page, url=page.url.strip())  # a few eval URLs end in a space; readers strip it
         for copy in range(copies):
-            base = page if copy == 0 else dataclasses.replace(
-                page, url=with_query(page.url, "bench_copy", copy), payload=edit_html(page.payload, rng))
+            base = (
+                page
+                if copy == 0
+                else dataclasses.replace(
+                    page, url=with_query(page.url, "bench_copy", copy), payload=edit_html(page.payload, rng)
+                )
+            )
             variants = [base]
             if rng.random() < DUP_FRACTION:
-                variants.append(dataclasses.replace(base, url=with_query(base.url, "bench_dup", 1), payload=edit_html(base.payload, rng)))
+                variants.append(
+                    dataclasses.replace(
+                        base, url=with_query(base.url, "bench_dup", 1), payload=edit_html(base.payload, rng)
+                    )
+                )
             for variant in variants:
                 corpus.append(variant)
                 group[same_url(variant.url)] = index
@@ -161,7 +169,9 @@ def datatrove_kind(process: psutil.Process, root_pid: int) -> str:
     return "extraction sandbox"
 
 
-def run_tree(side: str, label: str, command: list[str], env: dict, log_path: Path, classify, pages: int) -> tuple[float, float, float, PeakRss]:
+def run_tree(
+    side: str, label: str, command: list[str], env: dict, log_path: Path, classify, pages: int
+) -> tuple[float, float, float, PeakRss]:
     """Launch, sample the process tree until exit; (wall, CPU seconds of the tree, others' CPU share, peak RSS by kind)."""
     busy0 = busy_cpu_seconds()
     with open(log_path, "wb") as log:
@@ -188,10 +198,25 @@ def run_gristmill(shards: Path, workers: int, pin: bool, label: str, pages: int,
     config = workdir / "gristmill.yaml"
     config.write_text(yaml.safe_dump(GRISTMILL_CONFIG))
     output = workdir / f"gristmill-{label}"
-    command = [sys.executable, "-m", "gristmill.cli", "run", "--input", str(shards), "--output", str(output), "--config", str(config),
-               "--overwrite", "--no-progress", "--direct_running_mode=multi_processing", f"--direct_num_workers={workers}"]
-    seconds, cpu, others, peaks = run_tree("gristmill", label, pinned(command, pin), env, workdir / f"gristmill-{label}.log",
-                                           process_kind, pages)
+    command = [
+        sys.executable,
+        "-m",
+        "gristmill.cli",
+        "run",
+        "--input",
+        str(shards),
+        "--output",
+        str(output),
+        "--config",
+        str(config),
+        "--overwrite",
+        "--no-progress",
+        "--direct_running_mode=multi_processing",
+        f"--direct_num_workers={workers}",
+    ]
+    seconds, cpu, others, peaks = run_tree(
+        "gristmill", label, pinned(command, pin), env, workdir / f"gristmill-{label}.log", process_kind, pages
+    )
     table = pq.read_table(output / "data", columns=["url", "lang"])
     kept = {same_url(url): lang for url, lang in zip(table.column("url").to_pylist(), table.column("lang").to_pylist())}
     funnel = json.loads((output / "stats" / "funnel.json").read_text())
@@ -201,35 +226,69 @@ def run_gristmill(shards: Path, workers: int, pin: bool, label: str, pages: int,
     return Run("gristmill", label, pages, seconds, cpu, others, peaks, kept, stages)
 
 
-def run_datatrove(shards: Path, workers: int, pin: bool, label: str, pages: int, workdir: Path, env: dict) -> tuple[Run, dict]:
+def run_datatrove(
+    shards: Path, workers: int, pin: bool, label: str, pages: int, workdir: Path, env: dict
+) -> tuple[Run, dict]:
     work, result = workdir / f"datatrove-{label}", workdir / f"datatrove-{label}.json"
     stop_words = sorted(set().union(*(STOP_WORDS[lang] for lang in LANGUAGES)))
-    command = [str(DATATROVE_PYTHON), "bench/datatrove_pipeline.py", "--input", str(shards), "--work", str(work),
-               "--workers", str(workers), "--result", str(result), "--languages", ",".join(LANGUAGES),
-               "--min-language-score", str(MIN_LANGUAGE_SCORE), "--stop-words", " ".join(stop_words)]
-    seconds, cpu, others, peaks = run_tree("datatrove", label, pinned(command, pin), env, workdir / f"datatrove-{label}.log",
-                                           datatrove_kind, pages)
+    command = [
+        str(DATATROVE_PYTHON),
+        "bench/datatrove_pipeline.py",
+        "--input",
+        str(shards),
+        "--work",
+        str(work),
+        "--workers",
+        str(workers),
+        "--result",
+        str(result),
+        "--languages",
+        ",".join(LANGUAGES),
+        "--min-language-score",
+        str(MIN_LANGUAGE_SCORE),
+        "--stop-words",
+        " ".join(stop_words),
+    ]
+    seconds, cpu, others, peaks = run_tree(
+        "datatrove", label, pinned(command, pin), env, workdir / f"datatrove-{label}.log", datatrove_kind, pages
+    )
     found = json.loads(result.read_text())
     shutil.rmtree(work)
     stages = [tuple(step) for step in found["steps"]]
-    return Run("datatrove", label, pages, seconds, cpu, others, peaks, {same_url(url): lang for url, lang in found["kept"]}, stages), found
+    return Run(
+        "datatrove",
+        label,
+        pages,
+        seconds,
+        cpu,
+        others,
+        peaks,
+        {same_url(url): lang for url, lang in found["kept"]},
+        stages,
+    ), found
 
 
 def print_runs(runs: list[Run]) -> None:
     print("| side | run | pages | wall s | pages/s | kept | CPU s | CPU s / page | others' CPU share |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in runs:
-        print(f"| {r.side} | {r.label} | {r.pages:,} | {r.seconds:.1f} | {r.pages / r.seconds:.1f} | {len(r.kept):,} "
-              f"| {r.cpu_seconds:.0f} | {r.cpu_seconds / r.pages * 1000:.0f} ms | {r.others_cpu:.0%} |")
+        print(
+            f"| {r.side} | {r.label} | {r.pages:,} | {r.seconds:.1f} | {r.pages / r.seconds:.1f} | {len(r.kept):,} "
+            f"| {r.cpu_seconds:.0f} | {r.cpu_seconds / r.pages * 1000:.0f} ms | {r.others_cpu:.0%} |"
+        )
 
 
 def print_ratios(by_label: dict[tuple[str, str], Run], labels: list[str]) -> None:
-    print("\n| run | gristmill pages/s | datatrove pages/s | ratio (goal >= 3 on one core) | CPU s ratio datatrove / gristmill |")
+    print(
+        "\n| run | gristmill pages/s | datatrove pages/s | ratio (goal >= 3 on one core) | CPU s ratio datatrove / gristmill |"
+    )
     print("|---|---:|---:|---:|---:|")
     for label in labels:
         g, d = by_label[("gristmill", label)], by_label[("datatrove", label)]
-        print(f"| {label} | {g.pages / g.seconds:.1f} | {d.pages / d.seconds:.1f} | {d.seconds / g.seconds:.2f} "
-              f"| {d.cpu_seconds / g.cpu_seconds:.2f} |")
+        print(
+            f"| {label} | {g.pages / g.seconds:.1f} | {d.pages / d.seconds:.1f} | {d.seconds / g.seconds:.2f} "
+            f"| {d.cpu_seconds / g.cpu_seconds:.2f} |"
+        )
 
 
 def print_memory(runs: list[Run]) -> None:
@@ -244,21 +303,29 @@ def print_memory(runs: list[Run]) -> None:
 def gristmill_reason(page: Page, config) -> str:
     """Why gristmill drops a page, found in-process with its own pure stages (dedup aside)."""
     from classifiers.langid import LanguageIdentifier, judge_language
-    from pipeline.warc.decoding import charset_from_content_type, decode_html
-    from pipeline.extraction.extractors import make_extractor
     from filters.quality import assess
+    from pipeline.extraction.extractors import make_extractor
+    from pipeline.warc.decoding import charset_from_content_type, decode_html
 
     decoded = decode_html(page.payload, charset_from_content_type(page.content_type))
     text = make_extractor(config.extract)(decoded[0], page.url).strip() if decoded else ""
     if not text:
         return "extraction: empty text"
     prediction = LanguageIdentifier().predict(text)
-    verdict = judge_language(prediction, min_score=config.langid.min_score, languages=config.langid.languages,
-                             thresholds=config.langid.thresholds)
+    verdict = judge_language(
+        prediction,
+        min_score=config.langid.min_score,
+        languages=config.langid.languages,
+        thresholds=config.langid.thresholds,
+    )
     if not verdict.keep:
         return f"langid: {verdict.reason.value}"
     assessment = assess(text, prediction.lang, config.quality)
-    return f"quality: {assessment.reason.value}" if assessment.reason else "kept by the filters (dropped as a near-duplicate)"
+    return (
+        f"quality: {assessment.reason.value}"
+        if assessment.reason
+        else "kept by the filters (dropped as a near-duplicate)"
+    )
 
 
 def tally(reasons) -> str:
@@ -268,29 +335,41 @@ def tally(reasons) -> str:
     return ", ".join(f"{name} {n:,}" for name, n in sorted(counts.items(), key=lambda kv: -kv[1])) or "none"
 
 
-def print_agreement(g: Run, d: Run, found: dict, group: dict[str, int], pages_by_url: dict[str, Page] | None, config) -> None:
+def print_agreement(
+    g: Run, d: Run, found: dict, group: dict[str, int], pages_by_url: dict[str, Page] | None, config
+) -> None:
     both, only_g, only_d = g.kept.keys() & d.kept.keys(), g.kept.keys() - d.kept.keys(), d.kept.keys() - g.kept.keys()
     union = len(both | only_g | only_d)
-    print(f"\n**Kept-set agreement ({g.label})**: both {len(both):,}, only gristmill {len(only_g):,}, only datatrove {len(only_d):,}; "
-          f"Jaccard by URL {len(both) / max(union, 1):.3f}")
+    print(
+        f"\n**Kept-set agreement ({g.label})**: both {len(both):,}, only gristmill {len(only_g):,}, only datatrove {len(only_d):,}; "
+        f"Jaccard by URL {len(both) / max(union, 1):.3f}"
+    )
     kept_groups = {side: {group[u] for u in r.kept} for side, r in (("g", g), ("d", d))}
     group_union = kept_groups["g"] | kept_groups["d"]
-    print(f"by page group (an eval page and its planted copies; kept if any member is; at {SCALE}x the copies are near-duplicates "
-          f"of each other and each side keeps a different one, so this is the figure to read): Jaccard "
-          f"{len(kept_groups['g'] & kept_groups['d']) / max(len(group_union), 1):.3f}")
+    print(
+        f"by page group (an eval page and its planted copies; kept if any member is; at {SCALE}x the copies are near-duplicates "
+        f"of each other and each side keeps a different one, so this is the figure to read): Jaccard "
+        f"{len(kept_groups['g'] & kept_groups['d']) / max(len(group_union), 1):.3f}"
+    )
 
     def other_survivor(urls, other_groups) -> int:
         return sum(1 for url in urls if group[url] in other_groups)
 
-    print(f"- of the URLs only one side kept, the other side kept another member of the same group (a different "
-          f"near-duplicate survivor): only gristmill {other_survivor(only_g, kept_groups['d']):,}, "
-          f"only datatrove {other_survivor(only_d, kept_groups['g']):,}")
+    print(
+        f"- of the URLs only one side kept, the other side kept another member of the same group (a different "
+        f"near-duplicate survivor): only gristmill {other_survivor(only_g, kept_groups['d']):,}, "
+        f"only datatrove {other_survivor(only_d, kept_groups['g']):,}"
+    )
     dropped_by = {same_url(url): name for name, urls in found["dropped"].items() for url in urls}
-    print("- pages only gristmill kept, by the datatrove step that dropped them: "
-          + tally(dropped_by.get(url, "no text (extraction empty or timed out)") for url in only_g))
+    print(
+        "- pages only gristmill kept, by the datatrove step that dropped them: "
+        + tally(dropped_by.get(url, "no text (extraction empty or timed out)") for url in only_g)
+    )
     if pages_by_url is not None:
-        print("- pages only datatrove kept, by the gristmill step that drops them (re-run in-process): "
-              + tally(gristmill_reason(pages_by_url[url], config) for url in only_d))
+        print(
+            "- pages only datatrove kept, by the gristmill step that drops them (re-run in-process): "
+            + tally(gristmill_reason(pages_by_url[url], config) for url in only_d)
+        )
 
 
 def print_stages(runs: list[Run]) -> None:
@@ -298,7 +377,11 @@ def print_stages(runs: list[Run]) -> None:
     for side in ("gristmill", "datatrove"):
         r = next(r for r in runs if r.side == side)
         timed = any(seconds is not None for *_, seconds in r.stages)
-        print(f"\n{side} ({r.label}), as it reports itself" + (" (seconds: summed over tasks)" if timed else " (funnel.json)") + ":\n")
+        print(
+            f"\n{side} ({r.label}), as it reports itself"
+            + (" (seconds: summed over tasks)" if timed else " (funnel.json)")
+            + ":\n"
+        )
         print("| step (indented: drops by reason) | in | out |" + (" seconds |" if timed else ""))
         print("|---|---:|---:|" + ("---:|" if timed else ""))
         for name, n_in, n_out, seconds in r.stages:
@@ -307,17 +390,24 @@ def print_stages(runs: list[Run]) -> None:
         if timed:
             extract = sum(seconds or 0 for name, _, _, seconds in r.stages if "Trafilatura" in name)
             filters = sum(seconds or 0 for name, _, _, seconds in r.stages if name.startswith("FILTER"))
-            print(f"\ndatatrove: language ID + quality filters {filters:.1f} s = {filters / extract:.2f}x its extraction "
-                  f"({extract:.1f} s, which includes the round trip to its sandbox)")
+            print(
+                f"\ndatatrove: language ID + quality filters {filters:.1f} s = {filters / extract:.2f}x its extraction "
+                f"({extract:.1f} s, which includes the round trip to its sandbox)"
+            )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=None, help="use the first N eval pages by file name (default: all)")
+    parser.add_argument(
+        "--pages", type=int, default=None, help="use the first N eval pages by file name (default: all)"
+    )
     parser.add_argument("--quick", action="store_true", help=f"smoke run: {QUICK_PAGES} pages")
     parser.add_argument("--no-scale", action="store_true", help=f"skip the {SCALE}x memory runs")
-    parser.add_argument("--gristmill-only", action="store_true",
-                        help=f"gristmill's runs only, 1x and {SCALE}x with 2 workers: its time and memory, no comparison")
+    parser.add_argument(
+        "--gristmill-only",
+        action="store_true",
+        help=f"gristmill's runs only, 1x and {SCALE}x with 2 workers: its time and memory, no comparison",
+    )
     args = parser.parse_args()
     if args.gristmill_only:
         gristmill_memory(load_pages(QUICK_PAGES if args.quick else args.pages))
@@ -325,7 +415,9 @@ def main() -> None:
     if not EVAL_DIR.is_dir():
         sys.exit(f"skipped: shared data not found at {EVAL_DIR}")
     if not DATATROVE_PYTHON.exists():
-        sys.exit(f"skipped: no datatrove venv at {DATATROVE_PYTHON} (STACK.md: datatrove[io,processing]==0.10.1, spacy, aiohttp)")
+        sys.exit(
+            f"skipped: no datatrove venv at {DATATROVE_PYTHON} (STACK.md: datatrove[io,processing]==0.10.1, spacy, aiohttp)"
+        )
     pages = load_pages(QUICK_PAGES if args.quick else args.pages)
     hf_home = Path(os.environ.get("HF_HOME", REPO / "build" / "cache" / "hf")).resolve()
     place_datatrove_lid(hf_home)
@@ -363,20 +455,35 @@ def main() -> None:
         dups = sum(1 for p in corpus if "bench_dup=" in p.url)
         print("## gristmill vs datatrove 0.10.1 (trafilatura-eval pages, planted near-duplicates)\n")
         others = sum(r.others_cpu * r.seconds for r in runs) / sum(r.seconds for r in runs)
-        print(f"{os.cpu_count()} cores, other processes used {others:.0%} of the CPU during the runs (per run: the table); "
-              f"1x: {len(corpus):,} pages ({len(pages):,} eval pages + {dups:,} planted near-duplicates, {html_mb:.0f} MB of HTML, "
-              f"{2 * len(corpus) + WARC_SHARDS:,} WARC records in {WARC_SHARDS} files)"
-              + (f"; {SCALE}x: {scaled_pages:,} pages" if scaled_pages else "") + "\n")
-        print(f"trafilatura: gristmill {_version(sys.executable, 'trafilatura')}, datatrove {_version(DATATROVE_PYTHON, 'trafilatura')}\n")
+        print(
+            f"{os.cpu_count()} cores, other processes used {others:.0%} of the CPU during the runs (per run: the table); "
+            f"1x: {len(corpus):,} pages ({len(pages):,} eval pages + {dups:,} planted near-duplicates, {html_mb:.0f} MB of HTML, "
+            f"{2 * len(corpus) + WARC_SHARDS:,} WARC records in {WARC_SHARDS} files)"
+            + (f"; {SCALE}x: {scaled_pages:,} pages" if scaled_pages else "")
+            + "\n"
+        )
+        print(
+            f"trafilatura: gristmill {_version(sys.executable, 'trafilatura')}, datatrove {_version(DATATROVE_PYTHON, 'trafilatura')}\n"
+        )
         print_runs(runs)
-        labels = [label for label in ("1x, 1 core", "1x, 2 workers", f"{SCALE}x, 2 workers") if ("gristmill", label) in by_label]
+        labels = [
+            label
+            for label in ("1x, 1 core", "1x, 2 workers", f"{SCALE}x, 2 workers")
+            if ("gristmill", label) in by_label
+        ]
         print_ratios(by_label, labels)
         print("\nratio = datatrove wall / gristmill wall (= gristmill pages/s / datatrove pages/s)")
         config = load_config(workdir / "gristmill.yaml")
         pages_by_url = {same_url(page.url): page for page in corpus}
         for label in labels:
-            print_agreement(by_label[("gristmill", label)], by_label[("datatrove", label)], founds[label], group,
-                            pages_by_url if label == labels[0] else None, config)
+            print_agreement(
+                by_label[("gristmill", label)],
+                by_label[("datatrove", label)],
+                founds[label],
+                group,
+                pages_by_url if label == labels[0] else None,
+                config,
+            )
         print_stages(runs)
         print_memory(runs)
         print(f"\ncommand: `{' '.join(['.venv/bin/python', 'bench/vs_datatrove.py', *sys.argv[1:]])}`")
@@ -400,8 +507,12 @@ def gristmill_memory(pages: list[Page]) -> None:
 
 
 def _version(python: str | Path, package: str) -> str:
-    return subprocess.run([str(python), "-c", f"import importlib.metadata as m; print(m.version({package!r}))"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        [str(python), "-c", f"import importlib.metadata as m; print(m.version({package!r}))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
 
 
 if __name__ == "__main__":

@@ -28,7 +28,9 @@ _QUANTIZE_MIN_ROWS = 256  # fastText refuses to quantize a smaller input matrix 
 # other, blog_personal, news; 20% held out): word unigrams reached 0.60 accuracy,
 # bigrams 0.40, char n-grams 0.54; 1,000 words beat 300 (0.60 vs 0.46). Without
 # n-grams no hash buckets are needed (bucket=0). Quantizing: 3.4 MB -> 0.75 MB.
-DOMAIN_PARAMS = FastTextParams(epoch=30, lr=0.5, dim=32, word_ngrams=1, min_count=1, bucket=0, quantize=True, cutoff=20_000)
+DOMAIN_PARAMS = FastTextParams(
+    epoch=30, lr=0.5, dim=32, word_ngrams=1, min_count=1, bucket=0, quantize=True, cutoff=20_000
+)
 
 
 def domain_model_input(text: str) -> str:
@@ -46,8 +48,10 @@ class DomainClassifier:
         self.labels = tuple(label.removeprefix(_LABEL_PREFIX) for label in self._model.labels)
         unknown = sorted(set(self.labels) - set(tags)) if tags is not None else []
         if unknown:
-            raise ValueError(f"{model_path} is not a domain model of this taxonomy: labels {', '.join(unknown)} "
-                             f"are not tags ({', '.join(tags)})")
+            raise ValueError(
+                f"{model_path} is not a domain model of this taxonomy: labels {', '.join(unknown)} "
+                f"are not tags ({', '.join(tags)})"
+            )
 
     def predict(self, text: str) -> tuple[str | None, float]:
         """The most probable tag and its probability; `(None, 0.0)` for a text without words."""
@@ -93,8 +97,14 @@ def check_labels(examples: Sequence[Example], tags: Collection[str]) -> None:
         raise ValueError("a domain classifier needs examples of at least two tags")
 
 
-def train_domain_model(examples: Sequence[Example], tags: Collection[str], *, seed: int = 0, test_fraction: float = 0.2,
-                       params: FastTextParams = DOMAIN_PARAMS) -> DomainTrainingResult:
+def train_domain_model(
+    examples: Sequence[Example],
+    tags: Collection[str],
+    *,
+    seed: int = 0,
+    test_fraction: float = 0.2,
+    params: FastTextParams = DOMAIN_PARAMS,
+) -> DomainTrainingResult:
     """Train on `examples` less a held-out split (stratified, fixed by `seed`) and measure on that split.
     A vocabulary too small to quantize gives an unquantized model (small anyway)."""
     check_labels(examples, tags)  # an unknown label fails before any training

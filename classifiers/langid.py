@@ -51,7 +51,11 @@ class LanguageIdentifier:
 
 
 def judge_language(
-    prediction: LanguagePrediction, *, min_score: float, languages: tuple[str, ...] = (), thresholds: dict[str, float] | None = None
+    prediction: LanguagePrediction,
+    *,
+    min_score: float,
+    languages: tuple[str, ...] = (),
+    thresholds: dict[str, float] | None = None,
 ) -> Verdict:
     """Keep a document whose top language passes its threshold and, if a list is given, is on it."""
     if languages and prediction.lang not in languages:

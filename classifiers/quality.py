@@ -24,7 +24,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from pipeline.core.errors import require
 from classifiers.training import (
     Example,
     FastTextParams,
@@ -37,6 +36,7 @@ from classifiers.training import (
     stratified_folds,
     train_fasttext,
 )
+from pipeline.core.errors import require
 
 DEFAULT_MODEL_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models", "quality.ftz")
 
@@ -49,7 +49,9 @@ MAX_WORDS = 1000
 KEPT_FRACTIONS = (0.1, 0.5)
 """Kept fractions at which precision is reported: DCLM keeps the top ~10%."""
 
-QUALITY_PARAMS = FastTextParams(epoch=25, lr=0.5, dim=32, word_ngrams=2, min_count=1, bucket=200_000, quantize=True, cutoff=10_000)
+QUALITY_PARAMS = FastTextParams(
+    epoch=25, lr=0.5, dim=32, word_ngrams=2, min_count=1, bucket=200_000, quantize=True, cutoff=10_000
+)
 
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[^\w\s]")  # words (inner apostrophes kept) and single punctuation marks
 
@@ -78,12 +80,21 @@ class QualityClassifierConfig:
         if self.min_score is not None:
             require(0.0 <= self.min_score <= 1.0, f"{key}.min_score", f"must be in [0, 1], not {self.min_score}")
         if self.keep_top_fraction is not None:
-            require(0.0 < self.keep_top_fraction <= 1.0, f"{key}.keep_top_fraction",
-                     f"must be in (0, 1], not {self.keep_top_fraction}")
-        require(self.min_score is None or self.keep_top_fraction is None, key,
-                 "set min_score or keep_top_fraction, not both")
-        require(self.enabled or (self.min_score is None and self.keep_top_fraction is None), key,
-                 "min_score and keep_top_fraction need enabled: true")
+            require(
+                0.0 < self.keep_top_fraction <= 1.0,
+                f"{key}.keep_top_fraction",
+                f"must be in (0, 1], not {self.keep_top_fraction}",
+            )
+        require(
+            self.min_score is None or self.keep_top_fraction is None,
+            key,
+            "set min_score or keep_top_fraction, not both",
+        )
+        require(
+            self.enabled or (self.min_score is None and self.keep_top_fraction is None),
+            key,
+            "min_score and keep_top_fraction need enabled: true",
+        )
 
     def __post_init__(self) -> None:
         self.check("quality.classifier")
@@ -102,8 +113,10 @@ def is_high_quality_label(label: str) -> bool:
         return True
     if label in LOW_LABELS:
         return False
-    raise ValueError(f"label {label!r} is neither high quality ({', '.join(sorted(HIGH_LABELS))}) "
-                     f"nor low quality ({', '.join(sorted(LOW_LABELS))})")
+    raise ValueError(
+        f"label {label!r} is neither high quality ({', '.join(sorted(HIGH_LABELS))}) "
+        f"nor low quality ({', '.join(sorted(LOW_LABELS))})"
+    )
 
 
 class QualityScorer:
@@ -133,20 +146,30 @@ class QualityMetrics:
     precision_at: Mapping[float, float]  # kept fraction -> share of high-quality documents among the kept
 
 
-def evaluate(scores: Sequence[float], truth: Sequence[bool], fractions: Sequence[float] = KEPT_FRACTIONS) -> QualityMetrics:
+def evaluate(
+    scores: Sequence[float], truth: Sequence[bool], fractions: Sequence[float] = KEPT_FRACTIONS
+) -> QualityMetrics:
     truth = np.asarray(truth, dtype=bool)
-    return QualityMetrics(n=len(truth), positives=int(truth.sum()), roc_auc=roc_auc(scores, truth),
-                          precision_at={f: precision_at_fraction(scores, truth, f) for f in fractions})
+    return QualityMetrics(
+        n=len(truth),
+        positives=int(truth.sum()),
+        roc_auc=roc_auc(scores, truth),
+        precision_at={f: precision_at_fraction(scores, truth, f) for f in fractions},
+    )
 
 
 def format_quality_table(rows: Mapping[str, QualityMetrics]) -> str:
     """A plain-text table, one row per named evaluation; `base` is the share of positives (a random filter's precision)."""
     fractions = sorted({f for m in rows.values() for f in m.precision_at})
-    header = f"{'':<24} {'n':>6} {'pos':>6} {'base':>6} {'ROC AUC':>7}" + "".join(f" {f'P@{f:.0%}':>7}" for f in fractions)
+    header = f"{'':<24} {'n':>6} {'pos':>6} {'base':>6} {'ROC AUC':>7}" + "".join(
+        f" {f'P@{f:.0%}':>7}" for f in fractions
+    )
     lines = [header]
     for name, m in rows.items():
         cells = "".join(f" {m.precision_at[f]:>7.3f}" if f in m.precision_at else f" {'-':>7}" for f in fractions)
-        lines.append(f"{name:<24} {m.n:>6} {m.positives:>6} {m.positives / m.n if m.n else 0:>6.3f} {m.roc_auc:>7.4f}{cells}")
+        lines.append(
+            f"{name:<24} {m.n:>6} {m.positives:>6} {m.positives / m.n if m.n else 0:>6.3f} {m.roc_auc:>7.4f}{cells}"
+        )
     return "\n".join(lines)
 
 
@@ -165,8 +188,9 @@ class TrainingResult:
     held_out: QualityMetrics  # on the held-out split
 
 
-def train_quality_model(examples: Sequence[Example], *, seed: int = 0, test_fraction: float = 0.2,
-                        params: FastTextParams = QUALITY_PARAMS) -> TrainingResult:
+def train_quality_model(
+    examples: Sequence[Example], *, seed: int = 0, test_fraction: float = 0.2, params: FastTextParams = QUALITY_PARAMS
+) -> TrainingResult:
     """Train on labelled documents (`as_examples` turns positive and negative piles
     into them), holding out `test_fraction` of each label (stratified, fixed by
     `seed`) and measuring on it."""
@@ -191,8 +215,9 @@ class CrossValidation:
         return _mean_std([m.precision_at[fraction] for m in self.folds])
 
 
-def cross_validate(examples: Sequence[Example], *, folds: int = 5, seed: int = 0,
-                   params: FastTextParams = QUALITY_PARAMS) -> CrossValidation:
+def cross_validate(
+    examples: Sequence[Example], *, folds: int = 5, seed: int = 0, params: FastTextParams = QUALITY_PARAMS
+) -> CrossValidation:
     """Stratified k-fold cross-validation: each fold is scored by a model trained on the others."""
     _check_labels(examples)
     parts = stratified_folds(examples, folds=folds, seed=seed)
@@ -209,12 +234,16 @@ def cross_validate(examples: Sequence[Example], *, folds: int = 5, seed: int = 0
 def _check_labels(examples: Sequence[Example]) -> None:
     classes = {is_high_quality_label(e.label) for e in examples}  # an unknown label fails before any training
     if classes != {True, False}:
-        raise ValueError(f"training needs both high- and low-quality documents; got only {'high' if True in classes else 'low' if classes else 'none'}")
+        raise ValueError(
+            f"training needs both high- and low-quality documents; got only {'high' if True in classes else 'low' if classes else 'none'}"
+        )
 
 
 def _fit(train: Sequence[Example], params: FastTextParams, seed: int):
     lines = [fasttext_line(HIGH if is_high_quality_label(e.label) else LOW, quality_model_input(e.text)) for e in train]
-    random.Random(seed).shuffle(lines)  # fastText reads in order: interleave the labels (cross-validation folds come grouped)
+    random.Random(seed).shuffle(
+        lines
+    )  # fastText reads in order: interleave the labels (cross-validation folds come grouped)
     return train_fasttext(lines, params, seed=seed)
 
 

@@ -29,7 +29,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from classifiers.training import BinaryMetrics, Example, FastTextParams, binary_metrics, fasttext_line, label_probabilities, load_model, split_examples, train_fasttext
+from classifiers.training import (
+    BinaryMetrics,
+    Example,
+    FastTextParams,
+    binary_metrics,
+    fasttext_line,
+    label_probabilities,
+    load_model,
+    split_examples,
+    train_fasttext,
+)
 
 DEFAULT_MODEL_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models", "toxicity.ftz")
 
@@ -51,7 +61,9 @@ ten, and catches pages a quarter toxic or worse (see the model card)."""
 # Tweet-level AUC moved < 0.002 between 10 and 50 epochs, dim 16 and 64, or with
 # char n-grams; lr 0.1 lost 0.004. Keeping the 25,000 strongest rows when
 # quantizing gives a 0.8 MB file at no measured cost.
-TOXICITY_PARAMS = FastTextParams(epoch=10, lr=0.05, dim=32, word_ngrams=2, min_count=1, bucket=200_000, quantize=True, cutoff=25_000)
+TOXICITY_PARAMS = FastTextParams(
+    epoch=10, lr=0.05, dim=32, word_ngrams=2, min_count=1, bucket=200_000, quantize=True, cutoff=25_000
+)
 
 _URL = re.compile(r"(?:https?://|www\.)\S+")
 _MENTION = re.compile(r"(?<!\w)@\w+")
@@ -65,11 +77,32 @@ _TWEET_MARKERS = frozenset({"rt"})  # retweet marker: tweet-only, absent from we
 # Gendered slurs are left alone: they are the signal.
 _GENDER_FOLD = {
     **dict.fromkeys(("he", "she", "him", "her", "his", "hers", "himself", "herself"), "xxpron"),
-    "woman": "man", "women": "men", "girl": "boy", "girls": "boys", "lady": "gentleman", "ladies": "gentlemen",
-    "female": "male", "females": "males", "wife": "husband", "wives": "husbands", "mother": "father",
-    "mothers": "fathers", "mom": "dad", "mum": "dad", "daughter": "son", "daughters": "sons", "sister": "brother",
-    "sisters": "brothers", "aunt": "uncle", "niece": "nephew", "girlfriend": "boyfriend", "queen": "king",
-    "mrs": "mr", "ms": "mr", "grandmother": "grandfather", "grandma": "grandpa",
+    "woman": "man",
+    "women": "men",
+    "girl": "boy",
+    "girls": "boys",
+    "lady": "gentleman",
+    "ladies": "gentlemen",
+    "female": "male",
+    "females": "males",
+    "wife": "husband",
+    "wives": "husbands",
+    "mother": "father",
+    "mothers": "fathers",
+    "mom": "dad",
+    "mum": "dad",
+    "daughter": "son",
+    "daughters": "sons",
+    "sister": "brother",
+    "sisters": "brothers",
+    "aunt": "uncle",
+    "niece": "nephew",
+    "girlfriend": "boyfriend",
+    "queen": "king",
+    "mrs": "mr",
+    "ms": "mr",
+    "grandmother": "grandfather",
+    "grandma": "grandpa",
 }
 
 
@@ -92,8 +125,10 @@ def is_toxic_label(label: str) -> bool:
         return True
     if label in CLEAN_LABELS:
         return False
-    raise ValueError(f"label {label!r} is neither toxic ({', '.join(sorted(TOXIC_LABELS))}) "
-                     f"nor clean ({', '.join(sorted(CLEAN_LABELS))})")
+    raise ValueError(
+        f"label {label!r} is neither toxic ({', '.join(sorted(TOXIC_LABELS))}) "
+        f"nor clean ({', '.join(sorted(CLEAN_LABELS))})"
+    )
 
 
 def split_passages(text: str) -> list[str]:
@@ -105,7 +140,7 @@ def split_passages(text: str) -> list[str]:
         if len(pending) >= _MIN_PASSAGE_WORDS:
             pieces = -(-len(pending) // _MAX_PASSAGE_WORDS)
             size = -(-len(pending) // pieces)
-            passages += [pending[i:i + size] for i in range(0, len(pending), size)]
+            passages += [pending[i : i + size] for i in range(0, len(pending), size)]
             pending = []
     if pending:
         if passages:
@@ -155,8 +190,14 @@ class TrainingResult:
     held_out: dict[str, BinaryMetrics]  # evaluation name -> metrics on the held-out split
 
 
-def train_toxicity_model(examples: Sequence[Example], clean_texts: Sequence[str] = (), *, seed: int = 0,
-                         test_fraction: float = 0.2, params: FastTextParams = TOXICITY_PARAMS) -> TrainingResult:
+def train_toxicity_model(
+    examples: Sequence[Example],
+    clean_texts: Sequence[str] = (),
+    *,
+    seed: int = 0,
+    test_fraction: float = 0.2,
+    params: FastTextParams = TOXICITY_PARAMS,
+) -> TrainingResult:
     """Train on labelled examples plus clean texts (extra negatives), holding out
     `test_fraction` of each (stratified, fixed by `seed`) and measuring on it."""
     for example in examples:
@@ -164,7 +205,10 @@ def train_toxicity_model(examples: Sequence[Example], clean_texts: Sequence[str]
     prose = [Example(t, CLEAN) for t in clean_texts if t.strip()]
     train, test = split_examples(examples, test_fraction=test_fraction, seed=seed)
     prose_train, prose_test = split_examples(prose, test_fraction=test_fraction, seed=seed) if prose else ([], [])
-    lines = [fasttext_line(TOXIC if is_toxic_label(e.label) else CLEAN, toxicity_model_input(e.text)) for e in train + prose_train]
+    lines = [
+        fasttext_line(TOXIC if is_toxic_label(e.label) else CLEAN, toxicity_model_input(e.text))
+        for e in train + prose_train
+    ]
     random.Random(seed).shuffle(lines)  # fastText reads in order: interleave the two sources
     model = train_fasttext(lines, params, seed=seed)
 
@@ -185,5 +229,7 @@ def evaluate(scores: Sequence[float], labels: Sequence[str], threshold: float = 
     results = {"toxic vs clean": binary_metrics(scores, [is_toxic_label(n) for n in names], threshold)}
     hate_or_neither = (names == "hate") | (names == "neither")
     if (names == "hate").any() and (names == "neither").any():
-        results["hate vs neither"] = binary_metrics(scores[hate_or_neither], names[hate_or_neither] == "hate", threshold)
+        results["hate vs neither"] = binary_metrics(
+            scores[hate_or_neither], names[hate_or_neither] == "hate", threshold
+        )
     return results

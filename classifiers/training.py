@@ -176,7 +176,9 @@ def _load_csv(path: Path, *, text_column: str, label_column: str, labels: Mappin
         reader = csv.DictReader(f)
         missing = {text_column, label_column} - set(reader.fieldnames or ())
         if missing:
-            raise LabelledDataError(f"{path}:1: header lacks column(s) {', '.join(sorted(missing))} (has: {', '.join(reader.fieldnames or ())})")
+            raise LabelledDataError(
+                f"{path}:1: header lacks column(s) {', '.join(sorted(missing))} (has: {', '.join(reader.fieldnames or ())})"
+            )
         for row in reader:
             where = f"{path}:{reader.line_num}"
             text, label = row[text_column], row[label_column]
@@ -228,7 +230,9 @@ def _example(text: str, label: str, where: str) -> Example:
 # --- splitting ---------------------------------------------------------------
 
 
-def split_examples(examples: Sequence[Example], *, test_fraction: float = 0.2, seed: int = 0) -> tuple[list[Example], list[Example]]:
+def split_examples(
+    examples: Sequence[Example], *, test_fraction: float = 0.2, seed: int = 0
+) -> tuple[list[Example], list[Example]]:
     """A held-out split, stratified by label (each label keeps its share), fixed by `seed`."""
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must be in (0, 1), not {test_fraction}")
@@ -292,8 +296,17 @@ class FastTextParams:
     """When quantizing, keep only this many words and n-grams (0 keeps all)."""
 
     def fasttext_kwargs(self) -> dict:
-        return {"epoch": self.epoch, "lr": self.lr, "dim": self.dim, "wordNgrams": self.word_ngrams,
-                "minCount": self.min_count, "minn": self.minn, "maxn": self.maxn, "bucket": self.bucket, "loss": "softmax"}
+        return {
+            "epoch": self.epoch,
+            "lr": self.lr,
+            "dim": self.dim,
+            "wordNgrams": self.word_ngrams,
+            "minCount": self.min_count,
+            "minn": self.minn,
+            "maxn": self.maxn,
+            "bucket": self.bucket,
+            "loss": "softmax",
+        }
 
 
 def fasttext_line(label: str, text: str) -> str:
@@ -311,7 +324,9 @@ def train_fasttext(lines: Iterable[str], params: FastTextParams, *, seed: int = 
             for line in lines:
                 f.write(line + "\n")
         with _zeroed_allocations():
-            model = fasttext.train_supervised(input=train_path, thread=1, seed=seed, verbose=0, **params.fasttext_kwargs())
+            model = fasttext.train_supervised(
+                input=train_path, thread=1, seed=seed, verbose=0, **params.fasttext_kwargs()
+            )
             if params.quantize:
                 model.quantize(input=train_path, retrain=True, cutoff=params.cutoff, qnorm=True, thread=1, verbose=0)
     return model
@@ -366,10 +381,14 @@ def label_probabilities(model, texts: Sequence[str], label: str) -> np.ndarray:
         return np.zeros(0)
     wanted = _LABEL_PREFIX + label
     if wanted not in model.labels:
-        raise ValueError(f"model has no label {label!r}; its labels: {', '.join(l.removeprefix(_LABEL_PREFIX) for l in model.labels)}")
+        raise ValueError(
+            f"model has no label {label!r}; its labels: {', '.join(l.removeprefix(_LABEL_PREFIX) for l in model.labels)}"
+        )
     labels, probabilities = model.predict(list(texts), k=-1, threshold=0.0)
     # fastText's softmax can round a hair above 1.
-    return np.array([min(float(p[list(ls).index(wanted)]), 1.0) if wanted in ls else 0.0 for ls, p in zip(labels, probabilities)])
+    return np.array(
+        [min(float(p[list(ls).index(wanted)]), 1.0) if wanted in ls else 0.0 for ls, p in zip(labels, probabilities)]
+    )
 
 
 # --- metrics -----------------------------------------------------------------
@@ -436,8 +455,16 @@ def binary_metrics(scores: Sequence[float], truth: Sequence[bool], threshold: fl
     precision = _ratio(tp, tp + fp)
     recall = _ratio(tp, tp + fn)
     f1 = _ratio(2 * precision * recall, precision + recall) if tp else 0.0
-    return BinaryMetrics(n=len(truth), positives=tp + fn, threshold=threshold, precision=precision, recall=recall,
-                         f1=f1, false_positive_rate=_ratio(fp, fp + tn), roc_auc=roc_auc(scores, truth))
+    return BinaryMetrics(
+        n=len(truth),
+        positives=tp + fn,
+        threshold=threshold,
+        precision=precision,
+        recall=recall,
+        f1=f1,
+        false_positive_rate=_ratio(fp, fp + tn),
+        roc_auc=roc_auc(scores, truth),
+    )
 
 
 def _ratio(numerator: float, denominator: float) -> float:
@@ -449,6 +476,8 @@ def format_metrics_table(rows: Mapping[str, BinaryMetrics]) -> str:
     header = f"{'':<24} {'n':>6} {'pos':>6} {'thresh':>6} {'prec':>6} {'recall':>6} {'F1':>6} {'FPR':>6} {'ROC AUC':>7}"
     lines = [header]
     for name, m in rows.items():
-        lines.append(f"{name:<24} {m.n:>6} {m.positives:>6} {m.threshold:>6.2f} {m.precision:>6.3f} {m.recall:>6.3f} "
-                     f"{m.f1:>6.3f} {m.false_positive_rate:>6.3f} {m.roc_auc:>7.4f}")
+        lines.append(
+            f"{name:<24} {m.n:>6} {m.positives:>6} {m.threshold:>6.2f} {m.precision:>6.3f} {m.recall:>6.3f} "
+            f"{m.f1:>6.3f} {m.false_positive_rate:>6.3f} {m.roc_auc:>7.4f}"
+        )
     return "\n".join(lines)

@@ -21,8 +21,8 @@ import dataclasses
 import operator
 import re
 
-from filters.words import TERMINAL_PUNCTUATION, has_spaceless_script, split_words
 from filters.rule_family import Outcome, RuleFamily, check_family, rules_for
+from filters.words import TERMINAL_PUNCTUATION, has_spaceless_script, split_words
 from pipeline.core.errors import require
 from pipeline.core.records import KEEP, DropReason, Verdict, drop
 
@@ -70,9 +70,17 @@ class C4Config(C4Rules):
     def __post_init__(self) -> None:
         check_family(self, "quality.c4")
 
+
 _ELLIPSIS = "..."
 _CITATION = re.compile(r"\[\d*\]|\[edit\]|\[citation needed\]")
-_POLICY_SUBSTRINGS = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies")
+_POLICY_SUBSTRINGS = (
+    "terms of use",
+    "privacy policy",
+    "cookie policy",
+    "uses cookies",
+    "use of cookies",
+    "use cookies",
+)
 # Every javascript, lorem ipsum or policy line contains one of these: pages without any
 # (most) skip the per-line lower-casing and substring checks.
 _FLAG_SUBSTRINGS = ("javascript", "lorem ipsum", "cookie", "terms of use", "privacy policy")
@@ -222,6 +230,10 @@ def assess(text: str, lang: str, config: C4Config) -> Outcome:
 
 
 FAMILY = RuleFamily(
-    key="c4", name=NAME, config_class=C4Config, assess=assess, metadata_keys=("c4_lines_removed", "sentences"),
+    key="c4",
+    name=NAME,
+    config_class=C4Config,
+    assess=assess,
+    metadata_keys=("c4_lines_removed", "sentences"),
     measured={**{reason: measured for reason, measured, *_ in RULES}, DropReason.ALL_LINES_REMOVED: "lines"},
 )

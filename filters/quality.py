@@ -50,7 +50,11 @@ def assess(text: str, lang: str, config) -> Assessment:
         reason = outcome.verdict.reason
         if reason is not None:
             measured = family.measured.get(reason)
-            detail = f"{family.name} {measured}={format_number(getattr(outcome.stats, measured))}" if measured else family.name
+            detail = (
+                f"{family.name} {measured}={format_number(getattr(outcome.stats, measured))}"
+                if measured
+                else family.name
+            )
             return Assessment(text, reason, detail, removed_lines=removed)
         metadata.update(outcome.metadata)
     return Assessment(text, metadata=metadata, removed_lines=removed)

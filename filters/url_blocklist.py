@@ -39,7 +39,7 @@ class UrlBlocklist:
         self._substrings = re.compile("|".join(map(re.escape, substrings))) if substrings else None
 
     @classmethod
-    def from_files(cls, domain_files: Iterable[str] = (), substring_files: Iterable[str] = ()) -> "UrlBlocklist":
+    def from_files(cls, domain_files: Iterable[str] = (), substring_files: Iterable[str] = ()) -> UrlBlocklist:
         domains = [entry for path in domain_files for entry in read_list(path)]
         substrings = [entry for path in substring_files for entry in read_list(path)]
         return cls(domains, substrings)

@@ -35,21 +35,53 @@ def add_parser(commands) -> None:
     train = sub.add_parser("train", help="train a classifier; prints metrics on a held-out split")
     train.add_argument("task", choices=TASKS)
     _data_arguments(train, required=False)
-    train.add_argument("--clean-text", action="append", default=[], metavar="PATH",
-                       help="toxicity: extra clean examples, a text file (one per line) or a folder of .txt files (repeatable)")
-    train.add_argument("--clean-per-file", type=int, metavar="N", help="toxicity: take the first N lines of each clean-text file")
-    train.add_argument("--positives", action="append", default=[], metavar="PATH",
-                       help="quality: high-quality texts (.txt, folder of .txt, .jsonl, .parquet, gristmill output folder; repeatable)")
-    train.add_argument("--negatives", action="append", default=[], metavar="PATH",
-                       help="quality: low-quality texts, e.g. a sample of crawl output (same kinds; repeatable)")
-    train.add_argument("--max-per-source", type=int, metavar="N",
-                       help="quality: at most N texts from each --positives/--negatives path, sampled with --seed")
-    train.add_argument("--folds", type=int, metavar="K",
-                       help="quality: K-fold cross-validation on all the data before training (default: 5; 0 skips it)")
-    train.add_argument("--rules", action="append", default=[], metavar="FILE",
-                       help="domain: a rules file (as domains.rules_files) whose taxonomy adds tags (repeatable)")
+    train.add_argument(
+        "--clean-text",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="toxicity: extra clean examples, a text file (one per line) or a folder of .txt files (repeatable)",
+    )
+    train.add_argument(
+        "--clean-per-file", type=int, metavar="N", help="toxicity: take the first N lines of each clean-text file"
+    )
+    train.add_argument(
+        "--positives",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="quality: high-quality texts (.txt, folder of .txt, .jsonl, .parquet, gristmill output folder; repeatable)",
+    )
+    train.add_argument(
+        "--negatives",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="quality: low-quality texts, e.g. a sample of crawl output (same kinds; repeatable)",
+    )
+    train.add_argument(
+        "--max-per-source",
+        type=int,
+        metavar="N",
+        help="quality: at most N texts from each --positives/--negatives path, sampled with --seed",
+    )
+    train.add_argument(
+        "--folds",
+        type=int,
+        metavar="K",
+        help="quality: K-fold cross-validation on all the data before training (default: 5; 0 skips it)",
+    )
+    train.add_argument(
+        "--rules",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="domain: a rules file (as domains.rules_files) whose taxonomy adds tags (repeatable)",
+    )
     train.add_argument("--output", help="where to write the model (default: build/models/<task>.ftz)")
-    train.add_argument("--seed", type=int, default=0, help="fixes the split, the sampling and the training (default: 0)")
+    train.add_argument(
+        "--seed", type=int, default=0, help="fixes the split, the sampling and the training (default: 0)"
+    )
     train.add_argument("--test-fraction", type=float, default=0.2, help="held-out share of each label (default: 0.2)")
     train.set_defaults(handler=_train)
 
@@ -57,11 +89,17 @@ def add_parser(commands) -> None:
     evaluate.add_argument("--task", choices=TASKS, default="toxicity")
     evaluate.add_argument("--model", help="a .ftz/.bin model (default: the shipped one)")
     _data_arguments(evaluate, required=True)
-    evaluate.add_argument("--documents", action="store_true",
-                          help="toxicity: rows are documents, scored passage by passage as the pipeline does "
-                               "(quality always scores whole documents)")
-    evaluate.add_argument("--threshold", type=float,
-                          help="score counted as positive (default: 0.5, or safety.toxicity.max_score for toxicity --documents)")
+    evaluate.add_argument(
+        "--documents",
+        action="store_true",
+        help="toxicity: rows are documents, scored passage by passage as the pipeline does "
+        "(quality always scores whole documents)",
+    )
+    evaluate.add_argument(
+        "--threshold",
+        type=float,
+        help="score counted as positive (default: 0.5, or safety.toxicity.max_score for toxicity --documents)",
+    )
     evaluate.set_defaults(handler=_eval)
 
 
@@ -81,7 +119,9 @@ def _train(args: argparse.Namespace) -> int:
 
     output = args.output or os.path.join("build", "models", f"{args.task}.ftz")
     try:
-        model, report = {"toxicity": _train_toxicity, "quality": _train_quality, "domain": _train_domain}[args.task](args)
+        model, report = {"toxicity": _train_toxicity, "quality": _train_quality, "domain": _train_domain}[args.task](
+            args
+        )
     except (LabelledDataError, ValueError) as err:
         print(f"gristmill classifiers train: {err}", file=sys.stderr)
         return 2
@@ -104,9 +144,11 @@ def _train_toxicity(args: argparse.Namespace):
     clean = [t for path in args.clean_text for t in load_texts(path, per_file=args.clean_per_file)]
     started = time.perf_counter()
     result = train_toxicity_model(examples, clean, seed=args.seed, test_fraction=args.test_fraction)
-    report = (f"trained toxicity on {result.train_size} texts ({len(examples)} labelled, {len(clean)} clean) "
-              f"in {time.perf_counter() - started:.1f} s, seed {args.seed}\n"
-              f"held-out split ({args.test_fraction:.0%} of each label):\n{format_metrics_table(result.held_out)}")
+    report = (
+        f"trained toxicity on {result.train_size} texts ({len(examples)} labelled, {len(clean)} clean) "
+        f"in {time.perf_counter() - started:.1f} s, seed {args.seed}\n"
+        f"held-out split ({args.test_fraction:.0%} of each label):\n{format_metrics_table(result.held_out)}"
+    )
     return result.model, report
 
 
@@ -140,13 +182,20 @@ def _train_quality(args: argparse.Namespace):
         cv = cross_validate(examples, folds=folds, seed=args.seed)
         figures = [f"ROC AUC {cv.roc_auc[0]:.3f} ± {cv.roc_auc[1]:.3f}"]
         figures += [f"P@{f:.0%} {cv.precision_at(f)[0]:.3f} ± {cv.precision_at(f)[1]:.3f}" for f in KEPT_FRACTIONS]
-        lines.append(f"{folds}-fold cross-validation on all {len(examples)} documents (mean ± std over folds): "
-                     + ", ".join(figures))
+        lines.append(
+            f"{folds}-fold cross-validation on all {len(examples)} documents (mean ± std over folds): "
+            + ", ".join(figures)
+        )
     result = train_quality_model(examples, seed=args.seed, test_fraction=args.test_fraction)
-    lines.insert(0, f"trained quality on {result.train_size} documents ({len(labelled)} labelled, {len(positives)} positive, "
-                    f"{len(negatives)} negative) in {time.perf_counter() - started:.1f} s, seed {args.seed}")
-    lines += [f"held-out split ({args.test_fraction:.0%} of each label):",
-              format_quality_table({"high vs low quality": result.held_out})]
+    lines.insert(
+        0,
+        f"trained quality on {result.train_size} documents ({len(labelled)} labelled, {len(positives)} positive, "
+        f"{len(negatives)} negative) in {time.perf_counter() - started:.1f} s, seed {args.seed}",
+    )
+    lines += [
+        f"held-out split ({args.test_fraction:.0%} of each label):",
+        format_quality_table({"high vs low quality": result.held_out}),
+    ]
     return result.model, "\n".join(lines)
 
 
@@ -156,16 +205,20 @@ def _train_domain(args: argparse.Namespace):
     from classifiers.training import load_examples
     from filters.domain_rules import DomainRules
 
-    _reject(args, "domain", clean_text=[], clean_per_file=None, positives=[], negatives=[], max_per_source=None, folds=None)
+    _reject(
+        args, "domain", clean_text=[], clean_per_file=None, positives=[], negatives=[], max_per_source=None, folds=None
+    )
     if not args.data:
         raise _UsageError("domain needs --data FILE (csv or jsonl with text and label)")
     taxonomy = DomainRules.load(args.rules).taxonomy
     examples = load_examples(args.data, args.format)
     started = time.perf_counter()
     result = train_domain_model(examples, taxonomy, seed=args.seed, test_fraction=args.test_fraction)
-    report = (f"trained domain on {result.train_size} documents ({len(examples)} labelled, "
-              f"{len({e.label for e in examples})} tags) in {time.perf_counter() - started:.1f} s, seed {args.seed}\n"
-              f"held-out split ({args.test_fraction:.0%} of each label):\n{format_multiclass_table(result.held_out)}")
+    report = (
+        f"trained domain on {result.train_size} documents ({len(examples)} labelled, "
+        f"{len({e.label for e in examples})} tags) in {time.perf_counter() - started:.1f} s, seed {args.seed}\n"
+        f"held-out split ({args.test_fraction:.0%} of each label):\n{format_multiclass_table(result.held_out)}"
+    )
     return result.model, report
 
 
@@ -226,8 +279,10 @@ def _eval_quality(args: argparse.Namespace, texts: list[str], labels: list[str])
     truth = [is_high_quality_label(label) for label in labels]
     scores = QualityScorer(args.model).score_texts(texts)
     threshold = 0.5 if args.threshold is None else args.threshold
-    return [format_quality_table({"high vs low quality": evaluate(scores, truth)}),
-            format_metrics_table({"high vs low quality": binary_metrics(scores, truth, threshold)})]
+    return [
+        format_quality_table({"high vs low quality": evaluate(scores, truth)}),
+        format_metrics_table({"high vs low quality": binary_metrics(scores, truth, threshold)}),
+    ]
 
 
 def _eval_domain(args: argparse.Namespace, texts: list[str], labels: list[str]) -> list[str]:

@@ -20,13 +20,20 @@ from gristmill import __version__
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gristmill", description="Web-crawl curation for LLM pretraining, on Apache Beam.")
+    parser = argparse.ArgumentParser(
+        prog="gristmill", description="Web-crawl curation for LLM pretraining, on Apache Beam."
+    )
     parser.add_argument("--version", action="version", version=f"gristmill {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run the pipeline (unknown options go to Beam)")
-    run.add_argument("--input", action="append", required=True, metavar="SPEC",
-                     help="WARC/ARC/WET path, glob, folder, s3://bucket/prefix, https:// URL or cc:CC-MAIN-YYYY-WW:N (repeatable)")
+    run.add_argument(
+        "--input",
+        action="append",
+        required=True,
+        metavar="SPEC",
+        help="WARC/ARC/WET path, glob, folder, s3://bucket/prefix, https:// URL or cc:CC-MAIN-YYYY-WW:N (repeatable)",
+    )
     run.add_argument("--output", required=True, help="output folder (local, s3:// or gs://)")
     run.add_argument("--config", help="YAML config (default: configs/default.yaml)")
     run.add_argument("--overwrite", action="store_true", help="replace an earlier run in the output folder")
@@ -48,21 +55,35 @@ def _parser() -> argparse.ArgumentParser:
 # Command groups kept in their own modules: each has `add_parser(commands)`, which
 # registers its subcommands with `set_defaults(handler=...)`; a handler takes the
 # parsed args and returns the exit status.
-_COMMAND_MODULES: list[str] = ["gristmill.classifiers_cli", "gristmill.pii_cli", "gristmill.report_cli", "gristmill.tokens_cli", "gristmill.plan_cli", "gristmill.train_cli", "gristmill.launch_cli"]
+_COMMAND_MODULES: list[str] = [
+    "gristmill.classifiers_cli",
+    "gristmill.pii_cli",
+    "gristmill.report_cli",
+    "gristmill.tokens_cli",
+    "gristmill.plan_cli",
+    "gristmill.train_cli",
+    "gristmill.launch_cli",
+]
 
 
-def _run(inputs: list[str], output: str, config_path: str | None, beam_args: list[str], *, overwrite: bool, progress: bool) -> int:
+def _run(
+    inputs: list[str], output: str, config_path: str | None, beam_args: list[str], *, overwrite: bool, progress: bool
+) -> int:
     from pipeline.config import load_config
     from pipeline.graph import read_mixture_error
     from pipeline.runner import format_summary, run_pipeline
 
     config = load_config(config_path)
-    funnel = run_pipeline(inputs, output, config, beam_args, version=__version__, overwrite=overwrite, progress=progress)
+    funnel = run_pipeline(
+        inputs, output, config, beam_args, version=__version__, overwrite=overwrite, progress=progress
+    )
     print(format_summary(funnel, output))
     mixture_error = read_mixture_error(output)
     if mixture_error:
-        print(f"gristmill: {mixture_error} (no manifest.json was written; fix the mixture section and rerun with --overwrite)",
-              file=sys.stderr)
+        print(
+            f"gristmill: {mixture_error} (no manifest.json was written; fix the mixture section and rerun with --overwrite)",
+            file=sys.stderr,
+        )
         return 4
     return 0 if funnel["conserved"] else 3
 
@@ -81,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "run":
-            return _run(args.input, args.output, args.config, extra, overwrite=args.overwrite, progress=not args.no_progress)
+            return _run(
+                args.input, args.output, args.config, extra, overwrite=args.overwrite, progress=not args.no_progress
+            )
         if args.command == "sample-warc":
             from pipeline.fixtures.demo_corpus import write_sample_warc
 
@@ -102,8 +125,10 @@ def main(argv: list[str] | None = None) -> int:
             from gristmill.report_cli import write_report
 
             report, size = write_report(output)
-            print(f"demo outputs: Parquet under {output}/data/, manifest {output}/manifest.json, "
-                  f"stats under {output}/stats/, dashboard {report} ({size / 1024:.0f} KiB)")
+            print(
+                f"demo outputs: Parquet under {output}/data/, manifest {output}/manifest.json, "
+                f"stats under {output}/stats/, dashboard {report} ({size / 1024:.0f} KiB)"
+            )
             return 0
     except (ConfigError, InputError, OutputExistsError) as err:
         print(f"gristmill: {err}", file=sys.stderr)

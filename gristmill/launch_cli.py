@@ -28,25 +28,43 @@ _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?$")
 
 
 def add_parser(commands) -> None:
-    launch = commands.add_parser("launch", help="multi-node torchrun commands (or a Kubernetes Job) for `trainer.train`")
-    launch.add_argument("tokens_dir", metavar="TOKENS_DIR", help="token folder written by `gristmill tokenize` (checked here)")
+    launch = commands.add_parser(
+        "launch", help="multi-node torchrun commands (or a Kubernetes Job) for `trainer.train`"
+    )
+    launch.add_argument(
+        "tokens_dir", metavar="TOKENS_DIR", help="token folder written by `gristmill tokenize` (checked here)"
+    )
     launch.add_argument("--nnodes", type=int, required=True, help="nodes taking part")
     launch.add_argument("--nproc-per-node", type=int, required=True, help="GPUs (ranks) per node")
-    launch.add_argument("--rdzv-endpoint", help="HOST[:PORT] of the rendezvous (required without --k8s; --k8s uses pod 0)")
+    launch.add_argument(
+        "--rdzv-endpoint", help="HOST[:PORT] of the rendezvous (required without --k8s; --k8s uses pod 0)"
+    )
     launch.add_argument("--out", required=True, help="run folder as the nodes see it (checkpoints, metrics)")
     launch.add_argument("--data-path", help="TOKENS_DIR as the nodes see it (default: TOKENS_DIR)")
     launch.add_argument("--run-id", default="gristmill", help="rendezvous id and Kubernetes name (default: gristmill)")
     launch.add_argument("--node-rank", type=int, help="with --exec: this node's rank")
     launch.add_argument("--exec", action="store_true", help="run this node's torchrun command instead of printing")
     k8s = launch.add_argument_group("Kubernetes (GKE GPU pool of terraform/gcp)")
-    k8s.add_argument("--k8s", metavar="FILE", help="write a Service + Indexed Job manifest (JSON, for kubectl apply -f)")
+    k8s.add_argument(
+        "--k8s", metavar="FILE", help="write a Service + Indexed Job manifest (JSON, for kubectl apply -f)"
+    )
     k8s.add_argument("--image", help="trainer image (docker/trainer.Dockerfile) in the module's registry")
-    k8s.add_argument("--namespace", default="gristmill", help="namespace (terraform var trainer_namespace; default: gristmill)")
-    k8s.add_argument("--service-account", default="gristmill-trainer", help="Kubernetes service account (terraform var trainer_ksa)")
+    k8s.add_argument(
+        "--namespace", default="gristmill", help="namespace (terraform var trainer_namespace; default: gristmill)"
+    )
+    k8s.add_argument(
+        "--service-account", default="gristmill-trainer", help="Kubernetes service account (terraform var trainer_ksa)"
+    )
     k8s.add_argument("--data-bucket", help="bucket mounted at /mnt/data (read-only): terraform output data_bucket")
-    k8s.add_argument("--checkpoints-bucket", help="bucket mounted at /mnt/checkpoints: terraform output checkpoints_bucket")
-    launch.add_argument("--train-args", default="", metavar="ARGS",
-                        help="more trainer.train flags, one quoted string: --train-args '--preset small --dtype bf16'")
+    k8s.add_argument(
+        "--checkpoints-bucket", help="bucket mounted at /mnt/checkpoints: terraform output checkpoints_bucket"
+    )
+    launch.add_argument(
+        "--train-args",
+        default="",
+        metavar="ARGS",
+        help="more trainer.train flags, one quoted string: --train-args '--preset small --dtype bf16'",
+    )
     launch.set_defaults(handler=_launch)
 
 
@@ -54,43 +72,104 @@ class LaunchError(ValueError):
     """An impossible launch: the message names the flag."""
 
 
-def torchrun_args(*, nnodes: int, nproc_per_node: int, rdzv_endpoint: str, run_id: str, data: str, out: str,
-                  train_args: list[str], node_rank: int | None = None) -> list[str]:
+def torchrun_args(
+    *,
+    nnodes: int,
+    nproc_per_node: int,
+    rdzv_endpoint: str,
+    run_id: str,
+    data: str,
+    out: str,
+    train_args: list[str],
+    node_rank: int | None = None,
+) -> list[str]:
     """torchrun's arguments (without `torchrun`) for one node; c10d rendezvous needs no node rank, but a fixed one is allowed."""
     endpoint = rdzv_endpoint if ":" in rdzv_endpoint else f"{rdzv_endpoint}:{_DEFAULT_PORT}"
-    args = [f"--nnodes={nnodes}", f"--nproc-per-node={nproc_per_node}", "--rdzv-backend=c10d", f"--rdzv-endpoint={endpoint}",
-            f"--rdzv-id={run_id}", "--max-restarts=3"]
+    args = [
+        f"--nnodes={nnodes}",
+        f"--nproc-per-node={nproc_per_node}",
+        "--rdzv-backend=c10d",
+        f"--rdzv-endpoint={endpoint}",
+        f"--rdzv-id={run_id}",
+        "--max-restarts=3",
+    ]
     if node_rank is not None:
         args.append(f"--node-rank={node_rank}")
     return [*args, "-m", "trainer.train", "--data", data, "--out", out, *train_args]
 
 
-def k8s_manifest(*, name: str, namespace: str, service_account: str, image: str, nnodes: int, nproc_per_node: int,
-                 data: str, out: str, train_args: list[str], data_bucket: str | None, checkpoints_bucket: str | None) -> dict:
+def k8s_manifest(
+    *,
+    name: str,
+    namespace: str,
+    service_account: str,
+    image: str,
+    nnodes: int,
+    nproc_per_node: int,
+    data: str,
+    out: str,
+    train_args: list[str],
+    data_bucket: str | None,
+    checkpoints_bucket: str | None,
+) -> dict:
     """A v1 List: a headless Service (stable pod DNS) and an Indexed Job, one pod per node, pod 0 hosting the rendezvous."""
     endpoint = f"{name}-0.{name}.{namespace}.svc.cluster.local:{_DEFAULT_PORT}"
-    args = torchrun_args(nnodes=nnodes, nproc_per_node=nproc_per_node, rdzv_endpoint=endpoint, run_id=name, data=data, out=out,
-                         train_args=train_args)
+    args = torchrun_args(
+        nnodes=nnodes,
+        nproc_per_node=nproc_per_node,
+        rdzv_endpoint=endpoint,
+        run_id=name,
+        data=data,
+        out=out,
+        train_args=train_args,
+    )
     volumes, mounts = [{"name": "dshm", "emptyDir": {"medium": "Memory"}}], [{"name": "dshm", "mountPath": "/dev/shm"}]
-    for volume, bucket, path, read_only in (("data", data_bucket, "/mnt/data", True), ("checkpoints", checkpoints_bucket, "/mnt/checkpoints", False)):
+    for volume, bucket, path, read_only in (
+        ("data", data_bucket, "/mnt/data", True),
+        ("checkpoints", checkpoints_bucket, "/mnt/checkpoints", False),
+    ):
         if bucket:
-            volumes.append({"name": volume, "csi": {"driver": "gcsfuse.csi.storage.gke.io", "readOnly": read_only,
-                                                     "volumeAttributes": {"bucketName": bucket, "mountOptions": "implicit-dirs"}}})
+            volumes.append(
+                {
+                    "name": volume,
+                    "csi": {
+                        "driver": "gcsfuse.csi.storage.gke.io",
+                        "readOnly": read_only,
+                        "volumeAttributes": {"bucketName": bucket, "mountOptions": "implicit-dirs"},
+                    },
+                }
+            )
             mounts.append({"name": volume, "mountPath": path, "readOnly": read_only})
     labels = {"app": "gristmill-train", "run": name}
-    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": namespace, "labels": labels},
-               "spec": {"clusterIP": "None", "selector": labels, "publishNotReadyAddresses": True,
-                        "ports": [{"name": "rendezvous", "port": _DEFAULT_PORT}]}}
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": {
+            "clusterIP": "None",
+            "selector": labels,
+            "publishNotReadyAddresses": True,
+            "ports": [{"name": "rendezvous", "port": _DEFAULT_PORT}],
+        },
+    }
     container = {
-        "name": "trainer", "image": image, "args": args, "ports": [{"containerPort": _DEFAULT_PORT}],
+        "name": "trainer",
+        "image": image,
+        "args": args,
+        "ports": [{"containerPort": _DEFAULT_PORT}],
         "resources": {"limits": {"nvidia.com/gpu": nproc_per_node}},
         "volumeMounts": mounts,
         "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
     }
     job = {
-        "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
         "spec": {
-            "completionMode": "Indexed", "completions": nnodes, "parallelism": nnodes, "backoffLimit": 0,
+            "completionMode": "Indexed",
+            "completions": nnodes,
+            "parallelism": nnodes,
+            "backoffLimit": 0,
             "template": {
                 # The GCS FUSE sidecar is injected only into annotated pods.
                 "metadata": {"labels": labels, "annotations": {"gke-gcsfuse/volumes": "true"}},
@@ -100,7 +179,12 @@ def k8s_manifest(*, name: str, namespace: str, service_account: str, image: str,
                     "restartPolicy": "Never",
                     "nodeSelector": {"cloud.google.com/gke-nodepool": "gpu"},
                     "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
-                    "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001, "fsGroup": 10001},
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": 10001,
+                        "runAsGroup": 10001,
+                        "fsGroup": 10001,
+                    },
                     "containers": [container],
                     "volumes": volumes,
                 },
@@ -142,16 +226,35 @@ def _launch(args: argparse.Namespace) -> int:
         return 2
     data = args.data_path or args.tokens_dir
     if args.k8s:
-        manifest = k8s_manifest(name=args.run_id, namespace=args.namespace, service_account=args.service_account, image=args.image,
-                                nnodes=args.nnodes, nproc_per_node=args.nproc_per_node, data=data, out=args.out,
-                                train_args=train_args, data_bucket=args.data_bucket, checkpoints_bucket=args.checkpoints_bucket)
+        manifest = k8s_manifest(
+            name=args.run_id,
+            namespace=args.namespace,
+            service_account=args.service_account,
+            image=args.image,
+            nnodes=args.nnodes,
+            nproc_per_node=args.nproc_per_node,
+            data=data,
+            out=args.out,
+            train_args=train_args,
+            data_bucket=args.data_bucket,
+            checkpoints_bucket=args.checkpoints_bucket,
+        )
         with open(args.k8s, "w", encoding="utf-8") as f:
             json.dump(manifest, f, indent=2)
-        print(f"wrote {args.k8s}: Service + Indexed Job {args.run_id} ({args.nnodes} pods x {args.nproc_per_node} GPUs); "
-              f"kubectl apply -f {args.k8s}")
+        print(
+            f"wrote {args.k8s}: Service + Indexed Job {args.run_id} ({args.nnodes} pods x {args.nproc_per_node} GPUs); "
+            f"kubectl apply -f {args.k8s}"
+        )
         return 0
-    common = dict(nnodes=args.nnodes, nproc_per_node=args.nproc_per_node, rdzv_endpoint=args.rdzv_endpoint, run_id=args.run_id,
-                  data=data, out=args.out, train_args=train_args)
+    common = dict(
+        nnodes=args.nnodes,
+        nproc_per_node=args.nproc_per_node,
+        rdzv_endpoint=args.rdzv_endpoint,
+        run_id=args.run_id,
+        data=data,
+        out=args.out,
+        train_args=train_args,
+    )
     if args.exec:
         command = ["torchrun", *torchrun_args(**common, node_rank=args.node_rank)]
         os.execvp(command[0], command)

@@ -38,7 +38,9 @@ def add_parser(commands) -> None:
     report = commands.add_parser("report", help="write a self-contained HTML dashboard of a run (OUT/report.html)")
     report.add_argument("out", metavar="OUT", help="a gristmill output folder (local, s3:// or gs://)")
     report.add_argument("--compare", metavar="OUT_B", help="a second run to compare against (A = OUT, B = OUT_B)")
-    report.add_argument("--output", help="where to write the page (default: OUT/report.html, or OUT/report_compare.html with --compare)")
+    report.add_argument(
+        "--output", help="where to write the page (default: OUT/report.html, or OUT/report_compare.html with --compare)"
+    )
     report.set_defaults(handler=_report)
 
 

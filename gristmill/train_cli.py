@@ -51,10 +51,27 @@ def torchrun_command(launch: Launch, train_argv: list[str]) -> list[str]:
         command.append("--standalone")
     elif launch.node_rank is not None:
         host, _, port = launch.rdzv_endpoint.rpartition(":")
-        command += ["--nnodes", str(launch.nnodes), "--node-rank", str(launch.node_rank), "--master-addr", host, "--master-port", port]
+        command += [
+            "--nnodes",
+            str(launch.nnodes),
+            "--node-rank",
+            str(launch.node_rank),
+            "--master-addr",
+            host,
+            "--master-port",
+            port,
+        ]
     else:
-        command += ["--nnodes", str(launch.nnodes), "--rdzv-backend", "c10d", "--rdzv-endpoint", launch.rdzv_endpoint,
-                    "--rdzv-id", launch.rdzv_id]
+        command += [
+            "--nnodes",
+            str(launch.nnodes),
+            "--rdzv-backend",
+            "c10d",
+            "--rdzv-endpoint",
+            launch.rdzv_endpoint,
+            "--rdzv-id",
+            launch.rdzv_id,
+        ]
     return command + ["-m", "trainer.train", *train_argv]
 
 
@@ -86,11 +103,16 @@ def add_parser(commands) -> None:
     train.set_defaults(handler=_train)
 
     evaluate = commands.add_parser("eval", help="per-domain loss and perplexity of a checkpoint on held-out windows")
-    evaluate.add_argument("--checkpoint", required=True, help="a run folder (its latest checkpoint) or a step-*.pt file")
+    evaluate.add_argument(
+        "--checkpoint", required=True, help="a run folder (its latest checkpoint) or a step-*.pt file"
+    )
     evaluate.add_argument("--data", required=True, help="token folder")
     which = evaluate.add_mutually_exclusive_group()
-    which.add_argument("--holdout", type=float,
-                       help="evaluate the last fraction of each domain's windows (default: what the run held out)")
+    which.add_argument(
+        "--holdout",
+        type=float,
+        help="evaluate the last fraction of each domain's windows (default: what the run held out)",
+    )
     which.add_argument("--all", action="store_true", help="evaluate every window (a folder the run never trained on)")
     evaluate.add_argument("--batches", type=int, default=16, help="batches per domain at most (default: 16)")
     evaluate.add_argument("--batch-size", type=int, default=8, help="sequences per batch (default: 8)")
@@ -103,8 +125,13 @@ def _train(args: argparse.Namespace) -> int:
 
     try:
         config = config_from_args(args)
-        launch = Launch(nproc=args.nproc, nnodes=args.nnodes, rdzv_endpoint=args.rdzv_endpoint, rdzv_id=args.rdzv_id,
-                        node_rank=args.node_rank)
+        launch = Launch(
+            nproc=args.nproc,
+            nnodes=args.nnodes,
+            rdzv_endpoint=args.rdzv_endpoint,
+            rdzv_id=args.rdzv_id,
+            node_rank=args.node_rank,
+        )
     except ValueError as err:
         print(f"gristmill train: {err}", file=sys.stderr)
         return 2
@@ -129,9 +156,17 @@ def evaluate_checkpoint(checkpoint: str, data: str, *, holdout: float | None, ba
     model.load_state_dict(state["model"])
     model.to(device)
     sets, empty = validation_sets(data, model_config.seq_len, holdout=holdout, max_windows=batches * batch_size)
-    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if device.type == "cuda" else contextlib.nullcontext
+    autocast = (
+        (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if device.type == "cuda" else contextlib.nullcontext
+    )
     results = evaluate(model, sets, batch_size=batch_size, device=device, autocast=autocast)
-    return {"step": state["step"], "tokens": state["tokens"], "holdout": holdout, "domains": results, "without_windows": empty}
+    return {
+        "step": state["step"],
+        "tokens": state["tokens"],
+        "holdout": holdout,
+        "domains": results,
+        "without_windows": empty,
+    }
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -141,15 +176,24 @@ def _eval(args: argparse.Namespace) -> int:
         print("gristmill eval: --batches and --batch-size must be >= 1, --holdout in (0, 1)", file=sys.stderr)
         return 2
     try:
-        report = evaluate_checkpoint(args.checkpoint, args.data, holdout=0.0 if args.all else args.holdout,
-                                     batches=args.batches, batch_size=args.batch_size)
+        report = evaluate_checkpoint(
+            args.checkpoint,
+            args.data,
+            holdout=0.0 if args.all else args.holdout,
+            batches=args.batches,
+            batch_size=args.batch_size,
+        )
     except (CheckpointError, ValueError) as err:
         print(f"gristmill eval: {err}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(report, indent=1))
         return 0
-    which = "every window" if report["holdout"] == 0 else f"the held-out last {report['holdout']:g} of each domain's windows"
+    which = (
+        "every window"
+        if report["holdout"] == 0
+        else f"the held-out last {report['holdout']:g} of each domain's windows"
+    )
     print(f"checkpoint at step {report['step']:,} ({report['tokens']:,} tokens), on {which} of {args.data}:\n")
     print("| domain | tokens | loss | perplexity |\n|---|---:|---:|---:|")
     for domain, result in report["domains"].items():

@@ -16,22 +16,22 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions, WorkerOptions
 
-from pipeline.config import GristmillConfig
-from pipeline.stages.extract_text import ExtractText
-from pipeline.accounting.funnel import RecordFunnel, funnel_inputs, write_json
-from pipeline.stages.read_warc import ReadWarc
 from pipeline.accounting.dead_letter import WriteDeadLetters
-from pipeline.stages.deduplicate import Deduplicate, WriteDuplicateClusters
-from pipeline.stages.tag_domains import TagDomains
-from pipeline.stages.identify_language import IdentifyLanguage
-from pipeline.stages.apply_quality import ApplyQuality
-from pipeline.stages.apply_safety import ApplySafety
+from pipeline.accounting.funnel import RecordFunnel, funnel_inputs, write_json
+from pipeline.accounting.progress import ProgressWriter
+from pipeline.accounting.stats import RecordStats
+from pipeline.config import GristmillConfig
 from pipeline.core.layout import MANIFEST, MIXTURE_ERROR, under
 from pipeline.core.manifest import build_manifest, domain_counts
 from pipeline.core.mixture import MixtureError
-from pipeline.accounting.progress import ProgressWriter
 from pipeline.core.schema import SCHEMA_VERSION
-from pipeline.accounting.stats import RecordStats
+from pipeline.stages.apply_quality import ApplyQuality
+from pipeline.stages.apply_safety import ApplySafety
+from pipeline.stages.deduplicate import Deduplicate, WriteDuplicateClusters
+from pipeline.stages.extract_text import ExtractText
+from pipeline.stages.identify_language import IdentifyLanguage
+from pipeline.stages.read_warc import ReadWarc
+from pipeline.stages.tag_domains import TagDomains
 from pipeline.stages.write_shards import WriteShards
 
 LOCAL_RUNNERS = {"DirectRunner", "BundleBasedDirectRunner", "SwitchingDirectRunner"}
@@ -56,7 +56,13 @@ class _CountKeptFn(beam.DoFn):
 
 
 def _write_manifest(
-    shards: list[dict], funnel: dict, *, output_dir: str, config: GristmillConfig, inputs: list[str], version: str,
+    shards: list[dict],
+    funnel: dict,
+    *,
+    output_dir: str,
+    config: GristmillConfig,
+    inputs: list[str],
+    version: str,
     stats_paths: list[str] | None = None,
 ) -> dict | None:
     """Write manifest.json or, when this run's data cannot fill the configured mixture, the reason
@@ -67,11 +73,19 @@ def _write_manifest(
     files, so it is written last and a run is complete exactly when manifest.json exists."""
     try:
         manifest = build_manifest(
-            shards, funnel, config_hash=config.config_hash(), inputs=inputs, schema_version=SCHEMA_VERSION, version=version,
-            mixture=config.mixture, domain_taxonomy_version=_taxonomy_version(config),
+            shards,
+            funnel,
+            config_hash=config.config_hash(),
+            inputs=inputs,
+            schema_version=SCHEMA_VERSION,
+            version=version,
+            mixture=config.mixture,
+            domain_taxonomy_version=_taxonomy_version(config),
         )
     except MixtureError as err:
-        counts = {name: {"documents": d.documents, "tokens_estimate": d.tokens} for name, d in domain_counts(shards).items()}
+        counts = {
+            name: {"documents": d.documents, "tokens_estimate": d.tokens} for name, d in domain_counts(shards).items()
+        }
         write_json(under(output_dir, MIXTURE_ERROR), {"error": str(err), "domains": counts})
         return None
     write_json(under(output_dir, MANIFEST), manifest)
@@ -106,7 +120,13 @@ def planned_workers(options: PipelineOptions) -> int:
 
 
 def build_pipeline(
-    p: beam.Pipeline, *, inputs: list[str], output_dir: str, config: GristmillConfig, version: str, progress_dir: str | None = None
+    p: beam.Pipeline,
+    *,
+    inputs: list[str],
+    output_dir: str,
+    config: GristmillConfig,
+    version: str,
+    progress_dir: str | None = None,
 ) -> ReadWarc:
     """Add the whole graph to `p`; return the ReadWarc transform (it knows the input files)."""
     read_warc = ReadWarc(inputs, config.ingest, progress_dir, workers=planned_workers(p.options))

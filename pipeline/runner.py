@@ -10,13 +10,18 @@ import tempfile
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, S3Options, StandardOptions, WorkerOptions
+from apache_beam.options.pipeline_options import (
+    DirectOptions,
+    PipelineOptions,
+    S3Options,
+    StandardOptions,
+    WorkerOptions,
+)
 
+from pipeline.accounting.progress import ProgressDisplay
 from pipeline.config import GristmillConfig
 from pipeline.core.layout import FUNNEL, MANIFEST, RUN_PARTS, under
 from pipeline.graph import LOCAL_RUNNERS, build_pipeline
-from pipeline.accounting.progress import ProgressDisplay
-
 
 
 class OutputExistsError(RuntimeError):
@@ -45,7 +50,9 @@ def pipeline_options(beam_args: list[str], config: GristmillConfig) -> tuple[Pip
         if not _given(beam_args, "--direct_num_workers"):
             direct.direct_num_workers = os.cpu_count() or 1
     if not _given(beam_args, "--default_sdk_harness_log_level"):
-        options.view_as(WorkerOptions).default_sdk_harness_log_level = "ERROR"  # Beam workers warn about their own set-up on every start
+        options.view_as(
+            WorkerOptions
+        ).default_sdk_harness_log_level = "ERROR"  # Beam workers warn about their own set-up on every start
     endpoint = options.view_as(S3Options).s3_endpoint_url
     if endpoint and not config.ingest.s3.endpoint_url:
         s3 = dataclasses.replace(config.ingest.s3, endpoint_url=endpoint)
@@ -60,7 +67,9 @@ def prepare_output(output_dir: str, overwrite: bool) -> None:
     if not present:
         return
     if not overwrite:
-        raise OutputExistsError(f"{output_dir} already holds a run ({', '.join(os.path.basename(p) for p in present)}); pass --overwrite to replace it")
+        raise OutputExistsError(
+            f"{output_dir} already holds a run ({', '.join(os.path.basename(p) for p in present)}); pass --overwrite to replace it"
+        )
     for path in present:
         if "://" not in path and os.path.isdir(path):
             shutil.rmtree(path)
@@ -73,7 +82,14 @@ def prepare_output(output_dir: str, overwrite: bool) -> None:
 
 
 def run_pipeline(
-    inputs: list[str], output_dir: str, config: GristmillConfig, beam_args: list[str], *, version: str, overwrite: bool = False, progress: bool = True
+    inputs: list[str],
+    output_dir: str,
+    config: GristmillConfig,
+    beam_args: list[str],
+    *,
+    version: str,
+    overwrite: bool = False,
+    progress: bool = True,
 ) -> dict:
     """Run to completion; return the funnel (read back from what the pipeline wrote)."""
     options, config = pipeline_options(beam_args, config)
@@ -83,7 +99,9 @@ def run_pipeline(
     progress_dir = tempfile.mkdtemp(prefix="gristmill-progress-") if local else None
     try:
         p = beam.Pipeline(options=options)
-        build_pipeline(p, inputs=inputs, output_dir=output_dir, config=config, version=version, progress_dir=progress_dir)
+        build_pipeline(
+            p, inputs=inputs, output_dir=output_dir, config=config, version=version, progress_dir=progress_dir
+        )
         if progress_dir:
             with ProgressDisplay(progress_dir):
                 p.run().wait_until_finish()
@@ -108,8 +126,8 @@ def format_summary(funnel: dict, output_dir: str) -> str:
         lines.append(f"{reason:<{width}}{count:>10,}")
     lines.append("")
     status = "conserved" if funnel["conserved"] else "NOT CONSERVED (a bug: please report)"
-    lines.append(f"records read {funnel['records_read']:,} = kept {funnel['kept']:,} + dropped {funnel['dropped']:,}: {status}")
+    lines.append(
+        f"records read {funnel['records_read']:,} = kept {funnel['kept']:,} + dropped {funnel['dropped']:,}: {status}"
+    )
     lines.append(f"outputs: {output_dir.rstrip('/')}/{{data/, {MANIFEST}, stats/}} (funnel: {FUNNEL})")
     return "\n".join(lines)
-
-

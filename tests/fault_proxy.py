@@ -80,7 +80,9 @@ class FaultPlan:
         for kind, faults in self.first.items():
             bad = [f for f in faults if f not in FAULTS or (f == "truncate" and kind != "get")]
             if bad:
-                raise ValueError(f"first[{kind!r}]: faults {bad} do not apply; allowed: {', '.join(FAULTS)} (truncate: get only)")
+                raise ValueError(
+                    f"first[{kind!r}]: faults {bad} do not apply; allowed: {', '.join(FAULTS)} (truncate: get only)"
+                )
 
     @classmethod
     def uniform(cls, share: float, *, first: dict[str, tuple[str, ...]] | None = None) -> FaultPlan:
@@ -219,7 +221,8 @@ class _Handler(socketserver.StreamRequestHandler):
             payload = _ERROR_BODY.format(code=code, message=message).encode()
             self.wfile.write(
                 f"HTTP/1.1 {status} {phrase}\r\nContent-Type: application/xml\r\nContent-Length: {len(payload)}\r\n"
-                f"x-amz-request-id: fault-proxy\r\n\r\n".encode() + payload
+                f"x-amz-request-id: fault-proxy\r\n\r\n".encode()
+                + payload
             )
             self.wfile.flush()
             return True
@@ -252,7 +255,9 @@ class _Handler(socketserver.StreamRequestHandler):
             else:
                 response_body = _read_body(rfile, response_headers, until_eof=True)
             closes = response_headers.get("connection", "").lower() == "close" or (
-                "content-length" not in response_headers and "chunked" not in response_headers.get("transfer-encoding", "").lower() and not no_body
+                "content-length" not in response_headers
+                and "chunked" not in response_headers.get("transfer-encoding", "").lower()
+                and not no_body
             )
             return response_head, response_body, closes
 
@@ -301,7 +306,10 @@ class FaultProxy:
     def faults(self, kind: str | None = None) -> dict[str, int]:
         """Injected faults by type, for one request kind or all."""
         with self._lock:
-            return {fault: sum(n for (k, what), n in self.counts.items() if what == fault and kind in (None, k)) for fault in FAULTS}
+            return {
+                fault: sum(n for (k, what), n in self.counts.items() if what == fault and kind in (None, k))
+                for fault in FAULTS
+            }
 
     def summary(self) -> dict[str, dict[str, int]]:
         """{kind: {"requests": n, fault: n, ...}} for every kind seen."""

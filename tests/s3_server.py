@@ -59,7 +59,14 @@ def _free_ports(count: int) -> list[int]:
 class SeaweedS3:
     """One SeaweedFS master + volume + filer + S3 gateway process, in `workdir`."""
 
-    def __init__(self, workdir: Path, *, public_buckets: tuple[str, ...] = (), start_timeout_s: float = 60.0, stop_grace_s: float = 2.0):
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        public_buckets: tuple[str, ...] = (),
+        start_timeout_s: float = 60.0,
+        stop_grace_s: float = 2.0,
+    ):
         self.workdir = Path(workdir)
         self.public_buckets = public_buckets
         self._start_timeout_s = start_timeout_s
@@ -82,13 +89,24 @@ class SeaweedS3:
         from botocore.config import Config
 
         if anonymous:
-            return boto3.client("s3", endpoint_url=self.endpoint_url, region_name=REGION, config=Config(signature_version=UNSIGNED))
-        return boto3.client("s3", endpoint_url=self.endpoint_url, region_name=REGION, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+            return boto3.client(
+                "s3", endpoint_url=self.endpoint_url, region_name=REGION, config=Config(signature_version=UNSIGNED)
+            )
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            region_name=REGION,
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+        )
 
     def _write_identities(self) -> Path:
         identities = [
-            {"name": "gristmill-test", "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
-             "actions": ["Admin", "Read", "List", "Tagging", "Write"]},
+            {
+                "name": "gristmill-test",
+                "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
+                "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+            },
         ]
         if self.public_buckets:
             # SeaweedFS applies the identity named "anonymous" to unsigned requests
@@ -104,18 +122,37 @@ class SeaweedS3:
         data.mkdir(parents=True, exist_ok=True)
         p = self._ports
         command = [
-            binary, "-logtostderr", "server",
-            "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={data}",
-            f"-master.port={p['master']}", f"-master.port.grpc={p['master.grpc']}",
+            binary,
+            "-logtostderr",
+            "server",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            f"-dir={data}",
+            f"-master.port={p['master']}",
+            f"-master.port.grpc={p['master.grpc']}",
             "-master.volumeSizeLimitMB=64",  # the 30 GB default is for production disks
-            f"-volume.port={p['volume']}", f"-volume.port.grpc={p['volume.grpc']}", "-volume.max=0", "-volume.preStopSeconds=0",
-            "-filer", f"-filer.port={p['filer']}", f"-filer.port.grpc={p['filer.grpc']}",
-            "-s3", f"-s3.port={p['s3']}", f"-s3.port.grpc={p['s3.grpc']}", f"-s3.config={self._write_identities()}",
-            "-s3.port.iceberg=0", "-s3.port.lance=0",  # extra listeners on fixed default ports
+            f"-volume.port={p['volume']}",
+            f"-volume.port.grpc={p['volume.grpc']}",
+            "-volume.max=0",
+            "-volume.preStopSeconds=0",
+            "-filer",
+            f"-filer.port={p['filer']}",
+            f"-filer.port.grpc={p['filer.grpc']}",
+            "-s3",
+            f"-s3.port={p['s3']}",
+            f"-s3.port.grpc={p['s3.grpc']}",
+            f"-s3.config={self._write_identities()}",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",  # extra listeners on fixed default ports
         ]
         with self._log.open("wb") as log:
-            self._process = subprocess.Popen(command, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT,
-                                             env={**os.environ, "TMPDIR": str(self.workdir)})
+            self._process = subprocess.Popen(
+                command,
+                cwd=self.workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "TMPDIR": str(self.workdir)},
+            )
         try:
             self._wait_ready()
         except BaseException:
@@ -135,7 +172,9 @@ class SeaweedS3:
                 return
             except Exception:  # noqa: BLE001 -- not answering yet
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"SeaweedFS S3 not ready after {self._start_timeout_s:.0f} s:\n{self.log_tail()}") from None
+                    raise RuntimeError(
+                        f"SeaweedFS S3 not ready after {self._start_timeout_s:.0f} s:\n{self.log_tail()}"
+                    ) from None
                 time.sleep(0.2)
 
     def log_tail(self, lines: int = 30) -> str:

@@ -26,15 +26,30 @@ ROOMS: dict[str, set[str]] = {
     "filters.evaluation": {"pipeline.core", "pipeline.config", "filters", "classifiers"},
     "pipeline.fixtures": {"pipeline.core", "pipeline.config", "pipeline.warc", "pipeline.extraction", "filters"},
     "pipeline.accounting": {"pipeline.core", "pipeline.config"},
-    "pipeline.stages": {"pipeline.core", "pipeline.config", "pipeline.warc", "pipeline.extraction", "pipeline.accounting",
-                        "filters", "classifiers"},
+    "pipeline.stages": {
+        "pipeline.core",
+        "pipeline.config",
+        "pipeline.warc",
+        "pipeline.extraction",
+        "pipeline.accounting",
+        "filters",
+        "classifiers",
+    },
     "pipeline.graph": {"pipeline.core", "pipeline.config", "pipeline.accounting", "pipeline.stages", "filters"},
     "pipeline.runner": {"pipeline.core", "pipeline.config", "pipeline.accounting", "pipeline.graph"},
     "trainer": {"pipeline.core"},
     "gristmill": {"pipeline", "filters", "classifiers", "trainer"},
 }
-BEAM_FREE = ("pipeline.core", "pipeline.config", "pipeline.warc", "pipeline.extraction", "pipeline.fixtures", "filters",
-             "classifiers", "trainer")
+BEAM_FREE = (
+    "pipeline.core",
+    "pipeline.config",
+    "pipeline.warc",
+    "pipeline.extraction",
+    "pipeline.fixtures",
+    "filters",
+    "classifiers",
+    "trainer",
+)
 
 
 def _module_name(path: Path) -> str:
@@ -74,21 +89,35 @@ def test_every_module_has_a_room():
 @pytest.mark.parametrize("room", sorted(ROOMS))
 def test_rooms_import_only_what_they_may(room):
     allowed = ROOMS[room] | {room}
-    wrong = sorted(f"{module} -> {target}" for module in MODULES if room_of(module) == room
-                   for target in GRAPH[module] if not _inside(target, allowed) and room_of(target) not in allowed)
+    wrong = sorted(
+        f"{module} -> {target}"
+        for module in MODULES
+        if room_of(module) == room
+        for target in GRAPH[module]
+        if not _inside(target, allowed) and room_of(target) not in allowed
+    )
     assert not wrong, "imports across the room rules:\n" + "\n".join(wrong)
 
 
 def test_only_the_graph_and_the_command_line_import_stages():
-    wrong = sorted(f"{module} -> {target}" for module, targets in GRAPH.items() for target in targets
-                   if target.startswith("pipeline.stages.") and room_of(module) not in
-                   {"pipeline.stages", "pipeline.graph", "gristmill"})
+    wrong = sorted(
+        f"{module} -> {target}"
+        for module, targets in GRAPH.items()
+        for target in targets
+        if target.startswith("pipeline.stages.")
+        and room_of(module) not in {"pipeline.stages", "pipeline.graph", "gristmill"}
+    )
     assert not wrong, wrong
 
 
 def test_pure_rooms_never_name_beam():
-    wrong = sorted(f"{module} -> {name}" for module, names in RAW.items() if _inside(module, set(BEAM_FREE))
-                   for name in names if name == "apache_beam" or name.startswith("apache_beam."))
+    wrong = sorted(
+        f"{module} -> {name}"
+        for module, names in RAW.items()
+        if _inside(module, set(BEAM_FREE))
+        for name in names
+        if name == "apache_beam" or name.startswith("apache_beam.")
+    )
     assert not wrong, wrong
 
 

@@ -91,15 +91,23 @@ def load_checkpoint(path: str) -> dict:
     if not os.path.isfile(path):
         raise CheckpointError(f"{path}: no checkpoint there (a step-*.pt file, or a run folder with ckpt/latest)")
     state = torch.load(path, map_location="cpu", weights_only=False)  # our own file: numpy RNG states need pickle
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT or state.get("format_version") != CHECKPOINT_VERSION:
+    if (
+        not isinstance(state, dict)
+        or state.get("format") != CHECKPOINT_FORMAT
+        or state.get("format_version") != CHECKPOINT_VERSION
+    ):
         raise CheckpointError(f"{path}: not a {CHECKPOINT_FORMAT} version {CHECKPOINT_VERSION} file")
     return state
 
 
 def rng_state() -> dict:
     """Every generator a training step may draw from: Python's, NumPy's global one, torch's CPU and CUDA ones."""
-    return {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state() if torch.cuda.is_available() else None}  # this rank's device
+    return {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state() if torch.cuda.is_available() else None,
+    }  # this rank's device
 
 
 def set_rng_state(state: dict) -> None:

@@ -23,13 +23,23 @@ def mixture_phases(manifest: dict) -> list[Phase]:
     """The manifest's phase schedule. v1 (before mixtures): one unbounded phase "main" of target weights."""
     if manifest.get("format_version", 1) < 2 or "mixture" not in manifest:
         domains = manifest["domains"]
-        return [Phase(name="main", token_budget=None,
-                      weights={name: float(d["target_weight"]) for name, d in domains.items()},
-                      epochs={name: float(d["epochs"]) for name, d in domains.items()})]
-    return [Phase(name=phase["name"], token_budget=phase["token_budget"],
-                  weights={name: float(d["weight"]) for name, d in phase["domains"].items()},
-                  epochs={name: float(d["epochs"]) for name, d in phase["domains"].items()})
-            for phase in manifest["mixture"]["phases"]]
+        return [
+            Phase(
+                name="main",
+                token_budget=None,
+                weights={name: float(d["target_weight"]) for name, d in domains.items()},
+                epochs={name: float(d["epochs"]) for name, d in domains.items()},
+            )
+        ]
+    return [
+        Phase(
+            name=phase["name"],
+            token_budget=phase["token_budget"],
+            weights={name: float(d["weight"]) for name, d in phase["domains"].items()},
+            epochs={name: float(d["epochs"]) for name, d in phase["domains"].items()},
+        )
+        for phase in manifest["mixture"]["phases"]
+    ]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -43,7 +53,7 @@ class Storage:
         """(filesystem, path inside it) for a local path, s3:// or gs:// URI."""
         if uri.startswith("s3://") and self.s3_endpoint_url:
             fs = pafs.S3FileSystem(endpoint_override=self.s3_endpoint_url, region="us-east-1")
-            return fs, uri[len("s3://"):]
+            return fs, uri[len("s3://") :]
         if "://" in uri:
             return pafs.FileSystem.from_uri(uri)
         return pafs.LocalFileSystem(), os.path.abspath(uri)

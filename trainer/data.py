@@ -136,8 +136,10 @@ class DomainWindows:
         for row, file, start in zip(rows.tolist(), files.tolist(), starts.tolist()):
             tokens = self._maps.get(file)
             if tokens is None:
-                tokens = self._maps[file] = np.asarray(self._folder.tokens(self._entries[file]))  # plain view: cheaper slices
-            out[row] = tokens[start:start + self._seq_len + 1]  # one memcpy (and widening) per sample
+                tokens = self._maps[file] = np.asarray(
+                    self._folder.tokens(self._entries[file])
+                )  # plain view: cheaper slices
+            out[row] = tokens[start : start + self._seq_len + 1]  # one memcpy (and widening) per sample
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -174,7 +176,7 @@ def _schedule(folder: TokenFolder, total_tokens: int | None) -> _Schedule:
     ends[-1] = np.inf
     cumulative = np.cumsum(weights, axis=1)
     for row, w in zip(cumulative, weights):
-        row[np.flatnonzero(w)[-1]:] = 1.0
+        row[np.flatnonzero(w)[-1] :] = 1.0
     return _Schedule(names, [p.name for p in phases], ends, cumulative)
 
 
@@ -183,14 +185,18 @@ class SampleStream:
 
     def __init__(self, folder: TokenFolder, config: LoaderConfig, schedule: _Schedule, stream: int):
         self._config, self._schedule = config, schedule
-        self._local = stream  # this rank's stream number: it makes batch j of the stream the rank's step j * streams + stream
+        self._local = (
+            stream  # this rank's stream number: it makes batch j of the stream the rank's step j * streams + stream
+        )
         self._reader = config.rank * config.streams + stream
         self._readers = config.world_size * config.streams
         self._windows = [DomainWindows(folder, name, config.seq_len, config.holdout) for name in schedule.names]
         for name, windows in zip(schedule.names, self._windows):
             if windows.count < self._readers:
-                raise ValueError(f"domain {name!r}: {windows.count} windows of {config.seq_len + 1} tokens, fewer than the "
-                                 f"{self._readers} readers (world_size x workers); it needs more tokens or a shorter seq_len")
+                raise ValueError(
+                    f"domain {name!r}: {windows.count} windows of {config.seq_len + 1} tokens, fewer than the "
+                    f"{self._readers} readers (world_size x workers); it needs more tokens or a shorter seq_len"
+                )
         self._blocks: dict[int, tuple[int, int, np.ndarray]] = {}  # domain -> (epoch, first position, window numbers)
         self.batches = 0
         self._rng = np.random.default_rng([config.seed, 1, self._reader])
@@ -205,7 +211,9 @@ class SampleStream:
     def next_batch(self) -> np.ndarray:
         """(batch_size, seq_len + 1) int64 tokens."""
         c = self._config
-        domains = np.searchsorted(self._schedule.cumulative[self.phase(self.batches)], self._rng.random(c.batch_size), side="right")
+        domains = np.searchsorted(
+            self._schedule.cumulative[self.phase(self.batches)], self._rng.random(c.batch_size), side="right"
+        )
         out = np.empty((c.batch_size, c.seq_len + 1), dtype=np.int64)
         for d in np.unique(domains).tolist():
             rows = np.flatnonzero(domains == d)
@@ -227,7 +235,7 @@ class SampleStream:
                 key = [self._config.seed, 0, zlib.crc32(self._schedule.names[d].encode()), epoch]
                 block = self._blocks[d] = (epoch, start, Permutation(n, key)(positions))
             here = min(count, block[1] + len(block[2]) - start)
-            taken.append(block[2][start - block[1]:start - block[1] + here])
+            taken.append(block[2][start - block[1] : start - block[1] + here])
             self._taken[d] += here
             count -= here
             if self._taken[d] == share:
@@ -235,8 +243,14 @@ class SampleStream:
         return taken[0] if len(taken) == 1 else np.concatenate(taken)
 
     def state_dict(self) -> dict:
-        return {"reader": self._reader, "batches": self.batches, "rng": self._rng.bit_generator.state,
-                "domains": {name: {"epoch": e, "taken": t} for name, e, t in zip(self._schedule.names, self._epoch, self._taken)}}
+        return {
+            "reader": self._reader,
+            "batches": self.batches,
+            "rng": self._rng.bit_generator.state,
+            "domains": {
+                name: {"epoch": e, "taken": t} for name, e, t in zip(self._schedule.names, self._epoch, self._taken)
+            },
+        }
 
     def load_state_dict(self, state: dict) -> None:
         if state["reader"] != self._reader:
@@ -276,10 +290,17 @@ class TokenLoader:
         self._directory, self.config = directory, config
         folder = open_token_folder(directory)
         self._schedule = _schedule(folder, config.total_tokens)
-        self._fingerprint = {"tokens_manifest_sha256": hashlib.sha256(folder.text.encode()).hexdigest(), "seq_len": config.seq_len,
-                             "batch_size": config.batch_size, "seed": config.seed, "rank": config.rank,
-                             "world_size": config.world_size, "streams": config.streams, "total_tokens": config.total_tokens,
-                             "holdout": config.holdout}
+        self._fingerprint = {
+            "tokens_manifest_sha256": hashlib.sha256(folder.text.encode()).hexdigest(),
+            "seq_len": config.seq_len,
+            "batch_size": config.batch_size,
+            "seed": config.seed,
+            "rank": config.rank,
+            "world_size": config.world_size,
+            "streams": config.streams,
+            "total_tokens": config.total_tokens,
+            "holdout": config.holdout,
+        }
         # in-process streams; with workers only their recorded states are kept here
         self._streams = [SampleStream(folder, config, self._schedule, s) for s in range(config.streams)]
         self._states = [s.state_dict() for s in self._streams]
@@ -304,9 +325,12 @@ class TokenLoader:
                     x, y = x.pin_memory(), y.pin_memory()
                 self.step += 1
                 yield x, y
-        dataset = _WorkerStreams(self._directory, self.config, list(self._states), first=self.step % self.config.streams)
-        loader = torch.utils.data.DataLoader(dataset, batch_size=None, num_workers=self.config.num_workers,
-                                             pin_memory=self.config.pin_memory)
+        dataset = _WorkerStreams(
+            self._directory, self.config, list(self._states), first=self.step % self.config.streams
+        )
+        loader = torch.utils.data.DataLoader(
+            dataset, batch_size=None, num_workers=self.config.num_workers, pin_memory=self.config.pin_memory
+        )
         for x, y, stream, state in loader:
             self._states[stream] = state
             self.step += 1
@@ -321,7 +345,9 @@ class TokenLoader:
             raise ValueError(f"loader state: version must be {_STATE_VERSION}, not {state.get('version')!r}")
         for key, value in self._fingerprint.items():
             if state["fingerprint"].get(key) != value:
-                raise ValueError(f"loader state: {key} is {state['fingerprint'].get(key)!r} in the checkpoint but {value!r} now")
+                raise ValueError(
+                    f"loader state: {key} is {state['fingerprint'].get(key)!r} in the checkpoint but {value!r} now"
+                )
         for stream, saved in zip(self._streams, state["streams"]):
             stream.load_state_dict(saved)
         self._states = list(state["streams"])

@@ -36,7 +36,9 @@ class ValidationSet:
     """Window numbers evaluated, (n,) int64."""
 
 
-def validation_sets(directory: str, seq_len: int, *, holdout: float, max_windows: int) -> tuple[list[ValidationSet], list[str]]:
+def validation_sets(
+    directory: str, seq_len: int, *, holdout: float, max_windows: int
+) -> tuple[list[ValidationSet], list[str]]:
     """(sets, domains without a window to evaluate); holdout 0 reads every window of the folder."""
     folder = open_token_folder(directory)
     sets, empty = [], []
@@ -52,8 +54,16 @@ def validation_sets(directory: str, seq_len: int, *, holdout: float, max_windows
 
 
 @torch.no_grad()
-def evaluate(model: torch.nn.Module, sets: list[ValidationSet], *, batch_size: int, device: torch.device,
-             autocast=contextlib.nullcontext, rank: int = 0, world_size: int = 1) -> dict[str, dict[str, float]]:
+def evaluate(
+    model: torch.nn.Module,
+    sets: list[ValidationSet],
+    *,
+    batch_size: int,
+    device: torch.device,
+    autocast=contextlib.nullcontext,
+    rank: int = 0,
+    world_size: int = 1,
+) -> dict[str, dict[str, float]]:
     """{domain: {"loss", "ppl", "tokens"}} plus "all" pooled; ranks split the windows and sum together."""
     was_training = model.training
     model.eval()
@@ -61,7 +71,7 @@ def evaluate(model: torch.nn.Module, sets: list[ValidationSet], *, batch_size: i
     for i, vset in enumerate(sets):
         mine = vset.numbers[rank::world_size]
         for start in range(0, len(mine), batch_size):
-            chunk = mine[start:start + batch_size]
+            chunk = mine[start : start + batch_size]
             tokens = np.empty((len(chunk), vset.seq_len + 1), dtype=np.int64)  # (b, T + 1)
             vset.windows.read(chunk, tokens, np.arange(len(chunk)))
             batch = torch.from_numpy(tokens).to(device)

@@ -32,8 +32,9 @@ class PlanError(ValueError):
     """A plan input out of range, naming the key."""
 
 
-def training_flops(params: float, tokens: float, *, layers: int | None = None, d_model: int | None = None,
-                   seq_len: int | None = None) -> float:
+def training_flops(
+    params: float, tokens: float, *, layers: int | None = None, d_model: int | None = None, seq_len: int | None = None
+) -> float:
     """6·N·D, plus the attention term 12·L·d·T per token when the shape is given."""
     flops = FLOPS_PER_PARAM_TOKEN * params * tokens
     if layers is not None and d_model is not None and seq_len is not None:
@@ -90,7 +91,9 @@ class PlanConfig:
         shape = {"layers": self.layers, "d_model": self.d_model, "seq_len": self.seq_len}
         given = [key for key, value in shape.items() if value is not None]
         if given and len(given) < 3:
-            raise PlanError(f"the attention term needs layers, d_model and seq_len together; got only {', '.join(given)}")
+            raise PlanError(
+                f"the attention term needs layers, d_model and seq_len together; got only {', '.join(given)}"
+            )
         for key in given:
             if shape[key] < 1:
                 raise PlanError(f"{key} must be at least 1, got {shape[key]}")
@@ -134,8 +137,9 @@ class Plan:
 
 def make_plan(config: PlanConfig) -> Plan:
     accelerator = lookup(config.gpu_type)
-    flops = training_flops(config.params, config.tokens, layers=config.layers, d_model=config.d_model,
-                           seq_len=config.seq_len)
+    flops = training_flops(
+        config.params, config.tokens, layers=config.layers, d_model=config.d_model, seq_len=config.seq_len
+    )
     per_gpu = accelerator.peak_flops * config.mfu
 
     def gpu_hours(run_flops: float) -> float:
@@ -150,17 +154,27 @@ def make_plan(config: PlanConfig) -> Plan:
     same_data_params = config.tokens / CHINCHILLA_TOKENS_PER_PARAM
     alternatives = (
         Alternative(keeps="compute", params=optimal_params, tokens=optimal_tokens, flops=flops, gpu_hours=hours),
-        Alternative(keeps="model size", params=config.params, tokens=same_size_tokens,
-                    flops=training_flops(config.params, same_size_tokens),
-                    gpu_hours=gpu_hours(training_flops(config.params, same_size_tokens))),
-        Alternative(keeps="data", params=same_data_params, tokens=config.tokens,
-                    flops=training_flops(same_data_params, config.tokens),
-                    gpu_hours=gpu_hours(training_flops(same_data_params, config.tokens))),
+        Alternative(
+            keeps="model size",
+            params=config.params,
+            tokens=same_size_tokens,
+            flops=training_flops(config.params, same_size_tokens),
+            gpu_hours=gpu_hours(training_flops(config.params, same_size_tokens)),
+        ),
+        Alternative(
+            keeps="data",
+            params=same_data_params,
+            tokens=config.tokens,
+            flops=training_flops(same_data_params, config.tokens),
+            gpu_hours=gpu_hours(training_flops(same_data_params, config.tokens)),
+        ),
     )
     warnings = []
     if flops > REPORTING_THRESHOLD_FLOPS:
-        warnings.append(f"{flops:.2e} FLOPs is above {REPORTING_THRESHOLD_FLOPS:.0e}, the reporting threshold of "
-                        "US Executive Order 14110 (2023, revoked 2025); check the rules that apply to you")
+        warnings.append(
+            f"{flops:.2e} FLOPs is above {REPORTING_THRESHOLD_FLOPS:.0e}, the reporting threshold of "
+            "US Executive Order 14110 (2023, revoked 2025); check the rules that apply to you"
+        )
     return Plan(
         config=config,
         accelerator=accelerator,
@@ -204,8 +218,11 @@ def format_plan(plan: Plan) -> str:
     config, accelerator = plan.config, plan.accelerator
     ratio = config.tokens / config.params
     attention = " + 12·L·d·T·D" if config.layers is not None else ""
-    cost = ("n/a (no typical price for this GPU: pass --usd-per-gpu-hour)" if plan.cost_usd is None
-            else f"${human(plan.cost_usd)} at ${plan.usd_per_gpu_hour:.2f}/GPU-hour")
+    cost = (
+        "n/a (no typical price for this GPU: pass --usd-per-gpu-hour)"
+        if plan.cost_usd is None
+        else f"${human(plan.cost_usd)} at ${plan.usd_per_gpu_hour:.2f}/GPU-hour"
+    )
     rows = [
         ("training compute", f"{plan.flops:.3e} FLOPs (6·N·D{attention})"),
         ("accelerator", f"{accelerator.label}: {accelerator.peak_flops / 1e12:,.0f} TFLOP/s dense BF16 peak"),
@@ -213,12 +230,17 @@ def format_plan(plan: Plan) -> str:
         ("GPU-hours", human(plan.gpu_hours)),
         ("wall clock", f"{_duration(plan.wall_days)} on {config.gpus:,} GPUs"),
         ("rental cost", cost),
-        ("energy", f"{_scaled(plan.energy_kwh, ((1000, 'MWh'), (1, 'kWh')))} ({accelerator.tdp_watts:.0f} W per GPU × GPU-hours × PUE {config.pue:g})"),
+        (
+            "energy",
+            f"{_scaled(plan.energy_kwh, ((1000, 'MWh'), (1, 'kWh')))} ({accelerator.tdp_watts:.0f} W per GPU × GPU-hours × PUE {config.pue:g})",
+        ),
         ("CO₂", f"{_scaled(plan.co2_kg, ((1000, 't'), (1, 'kg')))} ({config.kg_co2_per_kwh:g} kg per kWh)"),
     ]
     lines = [
-        (f"{human(config.params)} parameters on {human(config.tokens)} tokens: "
-         f"{ratio:.1f} tokens per parameter (Chinchilla-optimal: {CHINCHILLA_TOKENS_PER_PARAM})"),
+        (
+            f"{human(config.params)} parameters on {human(config.tokens)} tokens: "
+            f"{ratio:.1f} tokens per parameter (Chinchilla-optimal: {CHINCHILLA_TOKENS_PER_PARAM})"
+        ),
         "",
         "| quantity | value |",
         "|---|---|",
@@ -228,8 +250,11 @@ def format_plan(plan: Plan) -> str:
         "",
         "| keeping the | parameters | tokens | FLOPs | GPU-hours | wall days |",
         "|---|---:|---:|---:|---:|---:|",
-        *(f"| {a.keeps} | {human(a.params)} | {human(a.tokens)} | {a.flops:.2e} | {human(a.gpu_hours)} | "
-          f"{a.gpu_hours / config.gpus / 24:,.1f} |" for a in plan.alternatives),
+        *(
+            f"| {a.keeps} | {human(a.params)} | {human(a.tokens)} | {a.flops:.2e} | {human(a.gpu_hours)} | "
+            f"{a.gpu_hours / config.gpus / 24:,.1f} |"
+            for a in plan.alternatives
+        ),
     ]
     lines += [f"\nwarning: {warning}" for warning in plan.warnings]
     return "\n".join(lines)

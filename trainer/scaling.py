@@ -105,7 +105,9 @@ def _percentile_interval(values: np.ndarray, level: float) -> tuple[float, float
     return float(low), float(high)
 
 
-def _objective(theta: np.ndarray, log_n: np.ndarray, log_d: np.ndarray, log_loss: np.ndarray) -> tuple[float, np.ndarray]:
+def _objective(
+    theta: np.ndarray, log_n: np.ndarray, log_d: np.ndarray, log_loss: np.ndarray
+) -> tuple[float, np.ndarray]:
     """Huber objective and its gradient with respect to theta = (a, b, e, α, β); arrays are (runs,)."""
     a, b, e, alpha, beta = theta
     term_n, term_d = a - alpha * log_n, b - beta * log_d
@@ -139,8 +141,9 @@ def _best_minimum(starts, log_n: np.ndarray, log_d: np.ndarray, log_loss: np.nda
     """L-BFGS from every start; the lowest minimum found and its objective."""
     best_theta, best_value = None, math.inf
     for start in starts:
-        result = minimize(_objective, start, args=(log_n, log_d, log_loss), jac=True, method="L-BFGS-B",
-                          options=_LBFGS_OPTIONS)
+        result = minimize(
+            _objective, start, args=(log_n, log_d, log_loss), jac=True, method="L-BFGS-B", options=_LBFGS_OPTIONS
+        )
         if result.fun < best_value:
             best_theta, best_value = result.x, float(result.fun)
     return best_theta, best_value
@@ -174,8 +177,14 @@ def fit_scaling_law(runs: list[Run], *, n_starts: int = 16, bootstrap: int = 0, 
         pick = rng.integers(0, len(runs), size=len(runs))
         theta_b, _ = _best_minimum([theta], log_n[pick], log_d[pick], log_loss[pick])
         resampled.append(_law(theta_b))
-    return Fit(law=law, objective=value, rms_log_residual=float(np.sqrt(np.mean(log_residual**2))), runs=len(runs),
-               starts=min(n_starts, len(GRID)), bootstrap=tuple(resampled))
+    return Fit(
+        law=law,
+        objective=value,
+        rms_log_residual=float(np.sqrt(np.mean(log_residual**2))),
+        runs=len(runs),
+        starts=min(n_starts, len(GRID)),
+        bootstrap=tuple(resampled),
+    )
 
 
 def load_runs(paths: list[str | Path]) -> list[Run]:
@@ -286,17 +295,23 @@ def format_fit(fit: Fit, budgets: list[float]) -> str:
     """The constants with bootstrap intervals, then N_opt and D_opt per compute budget."""
     law = fit.law
     boot = bool(fit.bootstrap)
-    header = (f"L(N, D) = E + A/N^α + B/D^β fitted to {fit.runs} runs (Huber δ={HUBER_DELTA:g} on log loss, "
-              f"L-BFGS from the best {fit.starts} of {len(GRID):,} grid points); "
-              f"rms log residual {fit.rms_log_residual:.4f}")
+    header = (
+        f"L(N, D) = E + A/N^α + B/D^β fitted to {fit.runs} runs (Huber δ={HUBER_DELTA:g} on log loss, "
+        f"L-BFGS from the best {fit.starts} of {len(GRID):,} grid points); "
+        f"rms log residual {fit.rms_log_residual:.4f}"
+    )
     interval = f"95% interval ({len(fit.bootstrap)} bootstrap resamples)" if boot else "95% interval (no bootstrap)"
     lines = [header, "", f"| constant | value | {interval} |", "|---|---:|---|"]
     for name, label in zip(CONSTANTS, ("E", "A", "B", "α", "β")):
         low_high = "{:.4g} – {:.4g}".format(*fit.constant_interval(name)) if boot else "–"
         lines.append(f"| {label} | {getattr(law, name):.4g} | {low_high} |")
-    lines += ["", "Compute-optimal allocation (C = 6·N·D):", "",
-              "| compute (FLOPs) | parameters N | tokens D | tokens per parameter | predicted loss |",
-              "|---:|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        "Compute-optimal allocation (C = 6·N·D):",
+        "",
+        "| compute (FLOPs) | parameters N | tokens D | tokens per parameter | predicted loss |",
+        "|---:|---:|---:|---:|---:|",
+    ]
     for flops in budgets:
         params, tokens = law.compute_optimal(flops)
         n_text, d_text = human(params), human(tokens)

@@ -73,7 +73,12 @@ class Phase:
 
     @classmethod
     def from_json(cls, data: dict) -> Phase:
-        return cls(name=data["name"], token_budget=data["token_budget"], weights=dict(data["weights"]), epochs=dict(data["epochs"]))
+        return cls(
+            name=data["name"],
+            token_budget=data["token_budget"],
+            weights=dict(data["weights"]),
+            epochs=dict(data["epochs"]),
+        )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -116,7 +121,9 @@ def open_token_folder(directory: str) -> TokenFolder:
     """Load DIR/tokens_manifest.json and check that every file it lists has the size it should."""
     path = os.path.join(directory, TOKENS_MANIFEST)
     if not os.path.isfile(path):
-        raise TokensManifestError(f"{directory}: no {TOKENS_MANIFEST} (not written by `gristmill tokenize`, or the run did not finish)")
+        raise TokensManifestError(
+            f"{directory}: no {TOKENS_MANIFEST} (not written by `gristmill tokenize`, or the run did not finish)"
+        )
     with open(path, encoding="utf-8") as f:
         text = f.read()
     try:
@@ -128,7 +135,10 @@ def open_token_folder(directory: str) -> TokenFolder:
     folder = TokenFolder(directory=directory, manifest=manifest, text=text)
     for name, domain in folder.domains.items():
         for entry in domain["files"]:
-            for key, expected in (("path", entry["tokens"] * folder.dtype.itemsize), ("index", (entry["documents"] + 1) * INDEX_DTYPE.itemsize)):
+            for key, expected in (
+                ("path", entry["tokens"] * folder.dtype.itemsize),
+                ("index", (entry["documents"] + 1) * INDEX_DTYPE.itemsize),
+            ):
                 file = folder.path(entry[key])
                 size = os.path.getsize(file) if os.path.isfile(file) else None
                 if size != expected:

@@ -95,11 +95,18 @@ def tokenize_shard(task: ShardTask) -> dict:
         raise TokenizeError(f"{task.uri}: {err}") from err
     os.replace(bin_final + suffix, bin_final)
     os.replace(idx_final + suffix, idx_final)
-    return {"path": task.bin_path, "index": task.idx_path, "source": task.source, "documents": len(offsets) - 1, "tokens": offsets[-1]}
+    return {
+        "path": task.bin_path,
+        "index": task.idx_path,
+        "source": task.source,
+        "documents": len(offsets) - 1,
+        "tokens": offsets[-1],
+    }
 
 
-def tokenize_corpus(corpus: Corpus, tokenizer_dir: str, out_dir: str, config: TokenizeConfig, *,
-                    version: str, progress=None) -> dict:
+def tokenize_corpus(
+    corpus: Corpus, tokenizer_dir: str, out_dir: str, config: TokenizeConfig, *, version: str, progress=None
+) -> dict:
     """Tokenize every shard of `corpus` into `out_dir`; write and return tokens_manifest.json.
 
     `progress(done_shards, total_shards, documents, tokens)` is called after each shard.
@@ -110,8 +117,18 @@ def tokenize_corpus(corpus: Corpus, tokenizer_dir: str, out_dir: str, config: To
     for shard in corpus.shards:
         number = numbers[shard["domain"]] = numbers.get(shard["domain"], -1) + 1
         bin_path, idx_path = shard_names(shard["domain"], number)
-        tasks.append(ShardTask(source=shard["path"], uri=corpus.shard_uri(shard), bin_path=bin_path, idx_path=idx_path,
-                               out_dir=out_dir, tokenizer_dir=tokenizer_dir, storage=corpus.storage, batch_rows=config.batch_rows))
+        tasks.append(
+            ShardTask(
+                source=shard["path"],
+                uri=corpus.shard_uri(shard),
+                bin_path=bin_path,
+                idx_path=idx_path,
+                out_dir=out_dir,
+                tokenizer_dir=tokenizer_dir,
+                storage=corpus.storage,
+                batch_rows=config.batch_rows,
+            )
+        )
     entries: list[dict | None] = [None] * len(tasks)
     documents = tokens = 0
     for done, (i, entry) in enumerate(_run_tasks(tasks, config.workers), start=1):
@@ -128,8 +145,12 @@ def tokenize_corpus(corpus: Corpus, tokenizer_dir: str, out_dir: str, config: To
     return manifest
 
 
-def tokens_manifest(corpus: Corpus, tokenizer_dir: str, tokenizer_meta: dict, entries: list[dict], *, version: str) -> dict:
-    domains: dict[str, dict] = {name: {"documents": 0, "tokens": 0, "files": []} for name in sorted(corpus.manifest["domains"])}
+def tokens_manifest(
+    corpus: Corpus, tokenizer_dir: str, tokenizer_meta: dict, entries: list[dict], *, version: str
+) -> dict:
+    domains: dict[str, dict] = {
+        name: {"documents": 0, "tokens": 0, "files": []} for name in sorted(corpus.manifest["domains"])
+    }
     for shard, entry in zip(corpus.shards, entries):
         domain = domains[shard["domain"]]
         domain["documents"] += entry["documents"]
@@ -140,14 +161,26 @@ def tokens_manifest(corpus: Corpus, tokenizer_dir: str, tokenizer_meta: dict, en
         "format_version": TOKENS_FORMAT_VERSION,
         "gristmill_version": version,
         "created_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "source_manifest": {"uri": corpus.uri, "sha256": corpus.sha256, "config_hash": corpus.manifest["config_hash"],
-                            "format_version": corpus.manifest["format_version"]},
-        "tokenizer": {"path": os.path.abspath(tokenizer_dir), "sha256": tokenizer_meta["tokenizer_sha256"],
-                      "vocab_size": tokenizer_meta["vocab_size"], "eot_token": tokenizer_meta["eot_token"], "eot_id": tokenizer_meta["eot_id"]},
+        "source_manifest": {
+            "uri": corpus.uri,
+            "sha256": corpus.sha256,
+            "config_hash": corpus.manifest["config_hash"],
+            "format_version": corpus.manifest["format_version"],
+        },
+        "tokenizer": {
+            "path": os.path.abspath(tokenizer_dir),
+            "sha256": tokenizer_meta["tokenizer_sha256"],
+            "vocab_size": tokenizer_meta["vocab_size"],
+            "eot_token": tokenizer_meta["eot_token"],
+            "eot_id": tokenizer_meta["eot_id"],
+        },
         "dtype": token_dtype(tokenizer_meta["vocab_size"]).name,
         "index_dtype": INDEX_DTYPE.name,
-        "totals": {"documents": sum(d["documents"] for d in domains.values()), "tokens": sum(d["tokens"] for d in domains.values()),
-                   "files": len(entries)},
+        "totals": {
+            "documents": sum(d["documents"] for d in domains.values()),
+            "tokens": sum(d["tokens"] for d in domains.values()),
+            "files": len(entries),
+        },
         "domains": domains,
         "phases": [phase.to_json() for phase in mixture_phases(corpus.manifest)],
     }
@@ -161,7 +194,9 @@ def _run_tasks(tasks: list[ShardTask], workers: int):
         return
     # spawn, not fork: the parent has pyarrow's and tokenizers' threads running
     context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(min(workers, len(tasks)), mp_context=context, initializer=_one_thread_per_worker) as pool:
+    with concurrent.futures.ProcessPoolExecutor(
+        min(workers, len(tasks)), mp_context=context, initializer=_one_thread_per_worker
+    ) as pool:
         futures = {pool.submit(tokenize_shard, task): i for i, task in enumerate(tasks)}
         try:
             for future in concurrent.futures.as_completed(futures):
@@ -182,7 +217,9 @@ def _prepare_output(out_dir: str, *, overwrite: bool) -> None:
         raise TokenizeError(f"--out {out_dir}: exists and is not a folder")
     if os.path.isdir(out_dir) and os.listdir(out_dir):
         if not os.path.isfile(os.path.join(out_dir, TOKENS_MANIFEST)):
-            raise TokenizeError(f"--out {out_dir}: not empty and not an earlier tokenize output; choose an empty folder")
+            raise TokenizeError(
+                f"--out {out_dir}: not empty and not an earlier tokenize output; choose an empty folder"
+            )
         if not overwrite:
             raise TokenizeError(f"--out {out_dir}: holds an earlier tokenize output; pass --overwrite to replace it")
         shutil.rmtree(out_dir)
@@ -200,7 +237,9 @@ class ProgressLine:
         rate = tokens / max(time.monotonic() - self._started, 1e-9)
         end = "\n" if done == total else ""
         stream = self._stream or sys.stderr
-        stream.write(f"\rtokenize: {done}/{total} shards · {documents:,} documents · {_short(tokens)} tokens · {_short(rate)} tokens/s{end}")
+        stream.write(
+            f"\rtokenize: {done}/{total} shards · {documents:,} documents · {_short(tokens)} tokens · {_short(rate)} tokens/s{end}"
+        )
         stream.flush()
 
 

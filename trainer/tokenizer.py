@@ -53,7 +53,9 @@ class TokenizerConfig:
 
     def __post_init__(self) -> None:
         if not 257 <= self.vocab_size <= 2**32 - 1:
-            raise TokenizerError(f"vocab_size: must be in [257, 4294967295] (256 bytes + end-of-text at least), not {self.vocab_size}")
+            raise TokenizerError(
+                f"vocab_size: must be in [257, 4294967295] (256 bytes + end-of-text at least), not {self.vocab_size}"
+            )
         if self.sample_documents < 1:
             raise TokenizerError(f"sample_documents: must be >= 1, not {self.sample_documents}")
 
@@ -153,7 +155,9 @@ def load_tokenizer(directory: str) -> LoadedTokenizer:
     meta_path, tokenizer_path = os.path.join(directory, META_FILE), os.path.join(directory, TOKENIZER_FILE)
     for path in (meta_path, tokenizer_path):
         if not os.path.isfile(path):
-            raise TokenizerError(f"{directory}: no {os.path.basename(path)} (train one with `gristmill tokenizer train`)")
+            raise TokenizerError(
+                f"{directory}: no {os.path.basename(path)} (train one with `gristmill tokenizer train`)"
+            )
     try:
         with open(meta_path, encoding="utf-8") as f:
             meta = json.load(f)
@@ -165,7 +169,9 @@ def load_tokenizer(directory: str) -> LoadedTokenizer:
     if meta.get("format") != META_FORMAT or meta.get("format_version") != META_FORMAT_VERSION:
         raise TokenizerError(f"{meta_path}: format must be {META_FORMAT!r} version {META_FORMAT_VERSION}")
     if tokenizer.token_to_id(EOT_TOKEN) != meta.get("eot_id") or tokenizer.get_vocab_size() != meta.get("vocab_size"):
-        raise TokenizerError(f"{directory}: {META_FILE} does not describe {TOKENIZER_FILE} (eot_id or vocab_size differ)")
+        raise TokenizerError(
+            f"{directory}: {META_FILE} does not describe {TOKENIZER_FILE} (eot_id or vocab_size differ)"
+        )
     # web text may contain the literal "<|endoftext|>": it must not become the document separator
     tokenizer.encode_special_tokens = True
     return LoadedTokenizer(tokenizer, meta)

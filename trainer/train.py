@@ -82,8 +82,10 @@ class Cluster:
 def configure_optimizer(model: GPT, config: TrainConfig, device: torch.device) -> torch.optim.AdamW:
     """AdamW with weight decay on 2-D tensors only: biases and LayerNorm gains are not pulled to zero."""
     params = [p for p in model.parameters() if p.requires_grad]
-    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
-              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    groups = [
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
+        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+    ]
     return torch.optim.AdamW(groups, lr=config.lr, betas=(config.beta1, config.beta2), fused=device.type == "cuda")
 
 
@@ -121,18 +123,30 @@ class MetricsLog:
 def _progress(record: dict, max_steps: int) -> str:
     mfu = f" | mfu {record['mfu']:.1%}" if record["mfu"] is not None else ""
     val = f" | val {record['val_loss']:.4f}" if "val_loss" in record else ""
-    return (f"step {record['step']}/{max_steps} | loss {record['loss']:.4f}{val} | lr {record['lr']:.2e} | "
-            f"{record['tokens_per_s']:,.0f} tok/s{mfu}")
+    return (
+        f"step {record['step']}/{max_steps} | loss {record['loss']:.4f}{val} | lr {record['lr']:.2e} | "
+        f"{record['tokens_per_s']:,.0f} tok/s{mfu}"
+    )
 
 
 def build_loader(config: TrainConfig, cluster: Cluster, *, pin_memory: bool = False) -> TokenLoader:
     """This rank's training batches: the data minus the validation holdout, phases fitted to the run if asked."""
     tokens_per_step = config.batch_size * config.seq_len * config.grad_accum * cluster.world_size
     budgets = [phase.token_budget for phase in open_token_folder(config.data).phases]
-    return TokenLoader(config.data, LoaderConfig(
-        seq_len=config.seq_len, batch_size=config.batch_size, seed=config.seed, rank=cluster.rank, world_size=cluster.world_size,
-        num_workers=config.num_workers, pin_memory=pin_memory, holdout=config.holdout,
-        total_tokens=config.max_steps * tokens_per_step if config.fit_phases and None not in budgets else None))
+    return TokenLoader(
+        config.data,
+        LoaderConfig(
+            seq_len=config.seq_len,
+            batch_size=config.batch_size,
+            seed=config.seed,
+            rank=cluster.rank,
+            world_size=cluster.world_size,
+            num_workers=config.num_workers,
+            pin_memory=pin_memory,
+            holdout=config.holdout,
+            total_tokens=config.max_steps * tokens_per_step if config.fit_phases and None not in budgets else None,
+        ),
+    )
 
 
 def train(config: TrainConfig, cluster: Cluster = Cluster()) -> dict | None:
@@ -155,12 +169,18 @@ def train(config: TrainConfig, cluster: Cluster = Cluster()) -> dict | None:
         raise ValueError(f"out: {config.out} already holds a run; pass resume to continue it, or another out")
     state = load_checkpoint(latest) if latest else None
     if state and state["world_size"] != cluster.world_size:
-        raise ValueError(f"resume: the checkpoint was written by {state['world_size']} ranks, this run has {cluster.world_size}"
-                         " (each rank's data cursor is its own)")
+        raise ValueError(
+            f"resume: the checkpoint was written by {state['world_size']} ranks, this run has {cluster.world_size}"
+            " (each rank's data cursor is its own)"
+        )
 
     folder = open_token_folder(config.data)
-    model_config = preset_config(config.preset, vocab_size=padded_vocab(folder.manifest["tokenizer"]["vocab_size"]),
-                                 seq_len=config.seq_len, dropout=config.dropout)
+    model_config = preset_config(
+        config.preset,
+        vocab_size=padded_vocab(folder.manifest["tokenizer"]["vocab_size"]),
+        seq_len=config.seq_len,
+        dropout=config.dropout,
+    )
     torch.manual_seed(config.seed)  # the same initial weights on every rank
     raw = GPT(model_config).to(device)
     tokens_per_step = config.batch_size * config.seq_len * config.grad_accum * cluster.world_size
@@ -169,7 +189,9 @@ def train(config: TrainConfig, cluster: Cluster = Cluster()) -> dict | None:
     start = 0
     if state:
         if state["model_config"] != dataclasses.asdict(model_config):
-            raise ValueError(f"resume: the checkpoint's model {state['model_config']} is not this run's {dataclasses.asdict(model_config)}")
+            raise ValueError(
+                f"resume: the checkpoint's model {state['model_config']} is not this run's {dataclasses.asdict(model_config)}"
+            )
         raw.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         loader.load_state_dict(state["ranks"][cluster.rank]["loader"])
@@ -183,24 +205,41 @@ def train(config: TrainConfig, cluster: Cluster = Cluster()) -> dict | None:
 
     model = torch.compile(raw) if config.compile else raw
     if cluster.world_size > 1:
-        model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
-                                        gradient_as_bucket_view=True)
+        model = DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None, gradient_as_bucket_view=True
+        )
     autocast = _autocast(device, config.dtype)
-    vsets, no_val = validation_sets(config.val_data or config.data, config.seq_len, holdout=config.holdout,
-                                    max_windows=config.eval_batches * config.batch_size * cluster.world_size)
+    vsets, no_val = validation_sets(
+        config.val_data or config.data,
+        config.seq_len,
+        holdout=config.holdout,
+        max_windows=config.eval_batches * config.batch_size * cluster.world_size,
+    )
     accelerator = detect_device()
     peak = accelerator.peak_flops
     flops_per_token = raw.flops_per_token(config.seq_len)
     metrics = None
     if leader:
         os.makedirs(config.out, exist_ok=True)
-        run = {"params": raw.num_params(), "params_total": raw.num_params(non_embedding=False), "flops_per_token": flops_per_token,
-               "model": dataclasses.asdict(model_config), "config": dataclasses.asdict(config), "device": accelerator.label,
-               "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
-               "peak_flops": peak, "world_size": cluster.world_size, "tokens_per_step": tokens_per_step,
-               "autocast_bf16": autocast is not contextlib.nullcontext, "torch": torch.__version__,
-               "validation": {"source": config.val_data or f"last {config.val_fraction:g} of each domain's windows of {config.data}",
-                              "windows": {v.domain: len(v.numbers) for v in vsets}, "domains_without_windows": no_val}}
+        run = {
+            "params": raw.num_params(),
+            "params_total": raw.num_params(non_embedding=False),
+            "flops_per_token": flops_per_token,
+            "model": dataclasses.asdict(model_config),
+            "config": dataclasses.asdict(config),
+            "device": accelerator.label,
+            "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+            "peak_flops": peak,
+            "world_size": cluster.world_size,
+            "tokens_per_step": tokens_per_step,
+            "autocast_bf16": autocast is not contextlib.nullcontext,
+            "torch": torch.__version__,
+            "validation": {
+                "source": config.val_data or f"last {config.val_fraction:g} of each domain's windows of {config.data}",
+                "windows": {v.domain: len(v.numbers) for v in vsets},
+                "domains_without_windows": no_val,
+            },
+        }
         with open(os.path.join(config.out, "run.json.tmp"), "w", encoding="utf-8") as f:
             json.dump(run, f, indent=1)
         os.replace(os.path.join(config.out, "run.json.tmp"), os.path.join(config.out, "run.json"))
@@ -224,13 +263,17 @@ def train(config: TrainConfig, cluster: Cluster = Cluster()) -> dict | None:
                     loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
                 (loss / config.grad_accum).backward()
             step_loss += loss.detach()
-        grad_norm = torch.nn.utils.clip_grad_norm_(raw.parameters(), config.grad_clip if config.grad_clip > 0 else math.inf)
+        grad_norm = torch.nn.utils.clip_grad_norm_(
+            raw.parameters(), config.grad_clip if config.grad_clip > 0 else math.inf
+        )
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         tokens_since += tokens_per_step
 
         evaluating = step == config.max_steps or (config.eval_every and step % config.eval_every == 0)
-        checkpointing = step in (config.max_steps, config.stop_at) or (config.checkpoint_every and step % config.checkpoint_every == 0)
+        checkpointing = step in (config.max_steps, config.stop_at) or (
+            config.checkpoint_every and step % config.checkpoint_every == 0
+        )
         if step % config.log_every == 0 or evaluating or checkpointing:
             summed = torch.stack([step_loss / config.grad_accum, grad_norm.to(device)])
             if cluster.world_size > 1:
@@ -238,13 +281,26 @@ def train(config: TrainConfig, cluster: Cluster = Cluster()) -> dict | None:
             loss_value, norm_value = (summed / cluster.world_size).tolist()  # .tolist() waits for the device
             elapsed = time.perf_counter() - clock
             tokens_per_s = tokens_since / elapsed
-            record = {"step": step, "tokens": step * tokens_per_step, "loss": loss_value, "lr": lr, "grad_norm": norm_value,
-                      "tokens_per_s": tokens_per_s,
-                      "mfu": flops_per_token * tokens_per_s / (peak * cluster.world_size) if peak else None,
-                      "phase": loader.phase_name()}
+            record = {
+                "step": step,
+                "tokens": step * tokens_per_step,
+                "loss": loss_value,
+                "lr": lr,
+                "grad_norm": norm_value,
+                "tokens_per_s": tokens_per_s,
+                "mfu": flops_per_token * tokens_per_s / (peak * cluster.world_size) if peak else None,
+                "phase": loader.phase_name(),
+            }
             if evaluating and vsets:
-                results = evaluate(raw, vsets, batch_size=config.batch_size, device=device, autocast=autocast,
-                                   rank=cluster.rank, world_size=cluster.world_size)
+                results = evaluate(
+                    raw,
+                    vsets,
+                    batch_size=config.batch_size,
+                    device=device,
+                    autocast=autocast,
+                    rank=cluster.rank,
+                    world_size=cluster.world_size,
+                )
                 record |= {"val_loss": results["all"]["loss"], "val_ppl": results["all"]["ppl"]}
                 for domain, result in results.items():
                     if domain != "all":
@@ -261,16 +317,28 @@ def train(config: TrainConfig, cluster: Cluster = Cluster()) -> dict | None:
 def _checkpoint(config, cluster, raw, model_config, optimizer, loader, step, tokens_per_step) -> None:
     ranks = _gather({"loader": loader.state_dict(), "rng": rng_state()}, cluster)
     if cluster.rank == 0:
-        save_checkpoint(os.path.join(config.out, "ckpt"), {
-            "step": step, "tokens": step * tokens_per_step, "model": raw.state_dict(), "model_config": dataclasses.asdict(model_config),
-            "optimizer": optimizer.state_dict(), "train_config": dataclasses.asdict(config), "world_size": cluster.world_size,
-            "ranks": ranks}, keep=config.keep_checkpoints)
+        save_checkpoint(
+            os.path.join(config.out, "ckpt"),
+            {
+                "step": step,
+                "tokens": step * tokens_per_step,
+                "model": raw.state_dict(),
+                "model_config": dataclasses.asdict(model_config),
+                "optimizer": optimizer.state_dict(),
+                "train_config": dataclasses.asdict(config),
+                "world_size": cluster.world_size,
+                "ranks": ranks,
+            },
+            keep=config.keep_checkpoints,
+        )
     if cluster.world_size > 1:
         dist.barrier()  # no rank runs ahead of a checkpoint that may yet fail
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m trainer.train", description="train a GPT on a token folder (one rank of torchrun)")
+    parser = argparse.ArgumentParser(
+        prog="python -m trainer.train", description="train a GPT on a token folder (one rank of torchrun)"
+    )
     add_arguments(parser)
     try:
         config = config_from_args(parser.parse_args(argv))

@@ -68,7 +68,15 @@ class TrainConfig:
             raise ValueError(f"preset: unknown {self.preset!r}; known: {', '.join(PRESETS)}")
         if self.dtype not in ("auto", "bf16", "fp32"):
             raise ValueError(f"dtype: must be auto, bf16 or fp32, not {self.dtype!r}")
-        for key in ("seq_len", "batch_size", "grad_accum", "max_steps", "log_every", "eval_batches", "keep_checkpoints"):
+        for key in (
+            "seq_len",
+            "batch_size",
+            "grad_accum",
+            "max_steps",
+            "log_every",
+            "eval_batches",
+            "keep_checkpoints",
+        ):
             if getattr(self, key) < 1:
                 raise ValueError(f"{key}: must be >= 1, not {getattr(self, key)}")
         for key in ("eval_every", "checkpoint_every", "num_workers"):
@@ -103,29 +111,56 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = TrainConfig(data="", out="")
     parser.add_argument("--data", required=True, help="token folder from `gristmill tokenize`")
     parser.add_argument("--out", required=True, help="run folder: metrics.jsonl, run.json, ckpt/")
-    parser.add_argument("--preset", default=defaults.preset, choices=list(PRESETS), help="model shape (default: %(default)s)")
+    parser.add_argument(
+        "--preset", default=defaults.preset, choices=list(PRESETS), help="model shape (default: %(default)s)"
+    )
     for name, kind, text in (
-        ("seq_len", int, "context length"), ("batch_size", int, "sequences per micro-batch per rank"),
-        ("grad_accum", int, "micro-batches per optimizer step"), ("max_steps", int, "optimizer steps; the cosine ends here"),
-        ("lr", float, "peak learning rate"), ("min_lr", float, "final learning rate (default: lr / 10)"),
-        ("warmup_steps", int, "linear warmup steps (default: max_steps // 20)"), ("weight_decay", float, "AdamW decay on 2-D tensors"),
-        ("beta1", float, "AdamW beta1"), ("beta2", float, "AdamW beta2"), ("grad_clip", float, "max gradient norm, 0 for none"),
-        ("dropout", float, "dropout rate"), ("seed", int, "weights, data order and dropout"),
-        ("num_workers", int, "loader worker processes per rank"), ("val_data", str, "separate token folder to validate on"),
+        ("seq_len", int, "context length"),
+        ("batch_size", int, "sequences per micro-batch per rank"),
+        ("grad_accum", int, "micro-batches per optimizer step"),
+        ("max_steps", int, "optimizer steps; the cosine ends here"),
+        ("lr", float, "peak learning rate"),
+        ("min_lr", float, "final learning rate (default: lr / 10)"),
+        ("warmup_steps", int, "linear warmup steps (default: max_steps // 20)"),
+        ("weight_decay", float, "AdamW decay on 2-D tensors"),
+        ("beta1", float, "AdamW beta1"),
+        ("beta2", float, "AdamW beta2"),
+        ("grad_clip", float, "max gradient norm, 0 for none"),
+        ("dropout", float, "dropout rate"),
+        ("seed", int, "weights, data order and dropout"),
+        ("num_workers", int, "loader worker processes per rank"),
+        ("val_data", str, "separate token folder to validate on"),
         ("val_fraction", float, "fraction of each domain's windows held out for validation"),
-        ("eval_every", int, "steps between evaluations, 0: at the end only"), ("eval_batches", int, "batches per domain per evaluation"),
-        ("log_every", int, "steps between metrics records"), ("checkpoint_every", int, "steps between checkpoints, 0: at the end only"),
-        ("keep_checkpoints", int, "checkpoints kept"), ("stop_at", int, "checkpoint and exit after this step (the schedule still ends at max_steps)"),
+        ("eval_every", int, "steps between evaluations, 0: at the end only"),
+        ("eval_batches", int, "batches per domain per evaluation"),
+        ("log_every", int, "steps between metrics records"),
+        ("checkpoint_every", int, "steps between checkpoints, 0: at the end only"),
+        ("keep_checkpoints", int, "checkpoints kept"),
+        ("stop_at", int, "checkpoint and exit after this step (the schedule still ends at max_steps)"),
     ):
         default = getattr(defaults, name)
-        parser.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, default=default,
-                            help=f"{text} (default: {default})")
-    parser.add_argument("--dtype", default=defaults.dtype, choices=["auto", "bf16", "fp32"],
-                        help="auto: bf16 autocast on CUDA with bf16, else fp32 (default: auto)")
-    for name, text in (("compile", "torch.compile the model"), ("deterministic", "deterministic kernels (bitwise-repeatable on CUDA)"),
-                       ("resume", "continue from OUT/ckpt/latest"), ("fit_phases", "stretch the mixture phases over this run")):
-        parser.add_argument("--" + name.replace("_", "-"), dest=name, action=argparse.BooleanOptionalAction,
-                            default=getattr(defaults, name), help=f"{text} (default: {getattr(defaults, name)})")
+        parser.add_argument(
+            "--" + name.replace("_", "-"), dest=name, type=kind, default=default, help=f"{text} (default: {default})"
+        )
+    parser.add_argument(
+        "--dtype",
+        default=defaults.dtype,
+        choices=["auto", "bf16", "fp32"],
+        help="auto: bf16 autocast on CUDA with bf16, else fp32 (default: auto)",
+    )
+    for name, text in (
+        ("compile", "torch.compile the model"),
+        ("deterministic", "deterministic kernels (bitwise-repeatable on CUDA)"),
+        ("resume", "continue from OUT/ckpt/latest"),
+        ("fit_phases", "stretch the mixture phases over this run"),
+    ):
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            dest=name,
+            action=argparse.BooleanOptionalAction,
+            default=getattr(defaults, name),
+            help=f"{text} (default: {getattr(defaults, name)})",
+        )
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:

@@ -161,7 +161,9 @@ def decorate(text: str) -> str:
     return "\n".join("• " + line.replace(", ", " · ") for line in text.split("\n"))
 
 
-EDIT_HTML_PARAGRAPH = "<p>This paragraph was added to a copy of the page so that the copy is a near-duplicate, not an exact one.</p>"
+EDIT_HTML_PARAGRAPH = (
+    "<p>This paragraph was added to a copy of the page so that the copy is a near-duplicate, not an exact one.</p>"
+)
 
 
 def edit_html(payload: bytes, rng: random.Random) -> bytes:
@@ -173,12 +175,19 @@ def edit_html(payload: bytes, rng: random.Random) -> bytes:
     words = [m for m in re.finditer(r"(?<=>)([^<>]*?)\b([A-Za-z]{4,})\b ", html[at:])]
     if words:
         m = words[rng.randrange(len(words))]
-        html = html[:at + m.start(2)] + html[at + m.end(2) + 1:]
+        html = html[: at + m.start(2)] + html[at + m.end(2) + 1 :]
     return html.encode("utf-8", errors="surrogateescape")
 
 
 def make_variant(
-    base: str, target: float, edit: Edit, rng: random.Random, *, donor: str, boilerplate: Sequence[str], shingler: Shingler
+    base: str,
+    target: float,
+    edit: Edit,
+    rng: random.Random,
+    *,
+    donor: str,
+    boilerplate: Sequence[str],
+    shingler: Shingler,
 ) -> tuple[str, float]:
     """A variant of `base` whose exact Jaccard to it is as near `target` as `edit` allows: (text, Jaccard).
 
@@ -214,7 +223,9 @@ def _edit_plan(
     if edit is Edit.BOILERPLATE:
         tokens = _TOKEN.findall(base)
         block = _TOKEN.findall("\n".join(boilerplate) + "\n")
-        block = (block * (len(tokens) // max(len(block), 1) + 1))[: len(tokens)]  # as long as the base, repeated if short
+        block = (block * (len(tokens) // max(len(block), 1) + 1))[
+            : len(tokens)
+        ]  # as long as the base, repeated if short
         if rng.random() < 0.5:  # a header replaced
             return lambda k: "".join(block[:k] + tokens[k:])
         return lambda k: "".join(tokens[: len(tokens) - k] + block[len(block) - k :])  # a footer replaced
@@ -246,7 +257,11 @@ def _edit_plan(
 
 
 def build_corpus(
-    bases: Sequence[str], boilerplate: Sequence[Sequence[str]], targets: Sequence[Sequence[float]], *, seed: int = 0,
+    bases: Sequence[str],
+    boilerplate: Sequence[Sequence[str]],
+    targets: Sequence[Sequence[float]],
+    *,
+    seed: int = 0,
     ngram: int = 5,
 ) -> list[CorpusText]:
     """The bases, then per base i one variant per target in `targets[i]`, edits taken in turn from `Edit`.
@@ -276,7 +291,9 @@ def exact_jaccard_pairs(sets: Sequence[np.ndarray]) -> JaccardPairs:
     sizes = np.array([len(s) for s in sets], dtype=np.int64)  # (N,)
     columns = np.unique(np.concatenate(sets), return_inverse=True)[1] if sizes.sum() else np.zeros(0, np.int64)
     rows = np.repeat(np.arange(len(sets)), sizes)
-    matrix = sparse.csr_matrix((np.ones(len(columns), np.int32), (rows, columns)), shape=(len(sets), columns.max(initial=-1) + 1))
+    matrix = sparse.csr_matrix(
+        (np.ones(len(columns), np.int32), (rows, columns)), shape=(len(sets), columns.max(initial=-1) + 1)
+    )
     found_pairs, found_jaccard = [], []
     for start in range(0, len(sets), _PAIR_BLOCK):
         shared = sparse.triu(matrix[start : start + _PAIR_BLOCK] @ matrix.T, k=1 + start).tocoo()  # (block, N) counts
@@ -295,7 +312,9 @@ def document_ids(count: int) -> list[str]:
 
 def signatures(texts: Sequence[str], config: DedupConfig) -> np.ndarray:
     """(N, bands * rows) uint32, as `Deduplicate` computes them."""
-    return MinHasher(num_perm=config.bands * config.rows_per_band, ngram=config.ngram, seed=config.seed).signatures(texts)
+    return MinHasher(num_perm=config.bands * config.rows_per_band, ngram=config.ngram, seed=config.seed).signatures(
+        texts
+    )
 
 
 def share_a_band(sigs: np.ndarray, pairs: np.ndarray, config: DedupConfig) -> np.ndarray:
@@ -320,7 +339,9 @@ def lsh_clusters(sigs: np.ndarray, ids: Sequence[str], config: DedupConfig) -> n
             if first != i:
                 edges.append((first, i))  # a star per bucket: the same components as Beam's star from its smallest id
     edges_array = np.array(edges, dtype=np.int64).reshape(-1, 2)
-    graph = sparse.coo_matrix((np.ones(len(edges_array)), (edges_array[:, 0], edges_array[:, 1])), shape=(len(sigs),) * 2)
+    graph = sparse.coo_matrix(
+        (np.ones(len(edges_array)), (edges_array[:, 0], edges_array[:, 1])), shape=(len(sigs),) * 2
+    )
     _, component = connected_components(graph, directed=False)
     survivor_of_component: dict[int, int] = {}
     for i in sorted(range(len(ids)), key=ids.__getitem__):  # smallest id first: it survives
@@ -335,7 +356,11 @@ def clusters_from_survivors(ids: Sequence[str], survivor_of: Mapping[str, str]) 
 
 
 def score_detection(
-    sets: Sequence[np.ndarray], truth: JaccardPairs, labels: np.ndarray, shared_band: np.ndarray, config: DedupConfig,
+    sets: Sequence[np.ndarray],
+    truth: JaccardPairs,
+    labels: np.ndarray,
+    shared_band: np.ndarray,
+    config: DedupConfig,
     curve_at: Sequence[float] = tuple(FINEWEB_DETECTION),
 ) -> NearDupScores:
     """Recall at RECALL_AT, precision of removed texts at PRECISION_AT, and the detection curve at `curve_at`."""
@@ -352,20 +377,26 @@ def score_detection(
         lo, hi = round(centre - CURVE_HALF_WIDTH, 9), round(centre + CURVE_HALF_WIDTH, 9)  # 0.7 - 0.025 is 0.67499...
         inside = (truth.jaccard >= lo) & (truth.jaccard < hi)  # (P,)
         count = int(inside.sum())
-        curve.append(CurvePoint(
-            jaccard=centre,
-            pairs=count,
-            shared_band=float(shared_band[inside].mean()) if count else float("nan"),
-            detected=float(detected[inside].mean()) if count else float("nan"),
-            theory=float(s_curve(centre, config.bands, config.rows_per_band)),
-            theory_expected=float(s_curve(truth.jaccard[inside], config.bands, config.rows_per_band).mean()) if count else float("nan"),
-        ))
+        curve.append(
+            CurvePoint(
+                jaccard=centre,
+                pairs=count,
+                shared_band=float(shared_band[inside].mean()) if count else float("nan"),
+                detected=float(detected[inside].mean()) if count else float("nan"),
+                theory=float(s_curve(centre, config.bands, config.rows_per_band)),
+                theory_expected=float(s_curve(truth.jaccard[inside], config.bands, config.rows_per_band).mean())
+                if count
+                else float("nan"),
+            )
+        )
     return NearDupScores(
         texts=len(labels),
         removed=len(removed),
         pairs_at_recall=int(above.sum()),
         recall=float(detected[above].mean()) if above.any() else float("nan"),
-        precision_survivor={t: float((to_survivor >= t).mean()) if len(removed) else float("nan") for t in PRECISION_AT},
+        precision_survivor={
+            t: float((to_survivor >= t).mean()) if len(removed) else float("nan") for t in PRECISION_AT
+        },
         precision_any={t: float((to_any >= t).mean()) if len(removed) else float("nan") for t in PRECISION_AT},
         curve=tuple(curve),
     )
@@ -378,12 +409,19 @@ def format_report(scores: NearDupScores) -> str:
         f"recall of pairs with J >= {RECALL_AT}: {scores.recall:.3f} ({scores.pairs_at_recall} pairs)",
     ]
     for t in PRECISION_AT:
-        lines.append(f"precision of removed texts at J >= {t}: {scores.precision_survivor[t]:.3f} to their survivor, "
-                     f"{scores.precision_any[t]:.3f} to some cluster member")
-    lines += ["", "| J | pairs | detected (same cluster) | share a band | S-curve at J | S-curve over the pairs | FineWeb |",
-              "|---:|---:|---:|---:|---:|---:|---:|"]
+        lines.append(
+            f"precision of removed texts at J >= {t}: {scores.precision_survivor[t]:.3f} to their survivor, "
+            f"{scores.precision_any[t]:.3f} to some cluster member"
+        )
+    lines += [
+        "",
+        "| J | pairs | detected (same cluster) | share a band | S-curve at J | S-curve over the pairs | FineWeb |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for p in scores.curve:
         fineweb = f"{p.fineweb:.3f}" if p.fineweb is not None else "-"
-        lines.append(f"| {p.jaccard:.2f} | {p.pairs} | {p.detected:.3f} | {p.shared_band:.3f} | {p.theory:.3f} | "
-                     f"{p.theory_expected:.3f} | {fineweb} |")
+        lines.append(
+            f"| {p.jaccard:.2f} | {p.pairs} | {p.detected:.3f} | {p.shared_band:.3f} | {p.theory:.3f} | "
+            f"{p.theory_expected:.3f} | {fineweb} |"
+        )
     return "\n".join(lines)

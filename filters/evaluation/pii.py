@@ -60,7 +60,7 @@ class TypeScore:
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
 
-    def add(self, other: "TypeScore") -> None:
+    def add(self, other: TypeScore) -> None:
         self.predicted += other.predicted
         self.correct += other.correct
         self.support += other.support
@@ -71,10 +71,13 @@ def load_synth(path: str | Path) -> list[Example]:
     with open(path, encoding="utf-8") as f:
         records = json.load(f)
     return [
-        Example(r["full_text"], tuple(
-            Span(SYNTH_TO_PRESIDIO.get(s["entity_type"], s["entity_type"]), s["start_position"], s["end_position"])
-            for s in r["spans"]
-        ))
+        Example(
+            r["full_text"],
+            tuple(
+                Span(SYNTH_TO_PRESIDIO.get(s["entity_type"], s["entity_type"]), s["start_position"], s["end_position"])
+                for s in r["spans"]
+            ),
+        )
         for r in records
     ]
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime
 
 from gristmill import __version__
-from gristmill.report.run_data import RunData
 from gristmill.report.cards import A_B, Card, cards, mixture_of
+from gristmill.report.run_data import RunData
 from gristmill.report.svg import compact, esc
 
 _CSS = """
@@ -95,21 +95,27 @@ def _run_block(run: RunData, label: str | None) -> str:
     conserved = funnel.get("conserved")
     languages = len(run.tables.get("languages", []))
     domains = len(mixture_of(run)["natural"])
-    tiles = "".join([
-        _tile(f"{read:,}", "records read"),
-        _tile(f"{kept:,}", f"documents kept ({kept / read:.1%} of read)" if read else "documents kept"),
-        _tile(compact(totals.get("tokens_estimate", 0)), "tokens (estimate)"),
-        _tile(f"{totals.get('shards', 0):,}", f"shards, {_bytes(totals.get('bytes', 0))}"),
-        _tile(str(languages), "languages"),
-        _tile(str(domains), "domains"),
-        _tile("conserved" if conserved else "NOT conserved", "read = kept + dropped",
-              f' data-conserved="{str(bool(conserved)).lower()}"', "ok" if conserved else "bad"),
-    ])
+    tiles = "".join(
+        [
+            _tile(f"{read:,}", "records read"),
+            _tile(f"{kept:,}", f"documents kept ({kept / read:.1%} of read)" if read else "documents kept"),
+            _tile(compact(totals.get("tokens_estimate", 0)), "tokens (estimate)"),
+            _tile(f"{totals.get('shards', 0):,}", f"shards, {_bytes(totals.get('bytes', 0))}"),
+            _tile(str(languages), "languages"),
+            _tile(str(domains), "domains"),
+            _tile(
+                "conserved" if conserved else "NOT conserved",
+                "read = kept + dropped",
+                f' data-conserved="{str(bool(conserved)).lower()}"',
+                "ok" if conserved else "bad",
+            ),
+        ]
+    )
     return (
         f'<div class="run" data-run="{esc(label or "A")}"><h3>{swatch}{esc(run.path)}</h3>'
         f'<div class="meta">created {esc(m.get("created_at", "?"))} · gristmill {esc(m.get("gristmill_version", "?"))} · '
-        f'config <code>{esc(m.get("config_hash", "?"))}</code> · schema v{esc(m.get("schema_version", "?"))} · '
-        f'manifest v{esc(m.get("format_version", "?"))}</div>'
+        f"config <code>{esc(m.get('config_hash', '?'))}</code> · schema v{esc(m.get('schema_version', '?'))} · "
+        f"manifest v{esc(m.get('format_version', '?'))}</div>"
         f'<div class="meta">inputs: <code>{esc(shown_inputs or "?")}</code></div>'
         f'<div class="tiles">{tiles}</div></div>'
     )
@@ -118,6 +124,7 @@ def _run_block(run: RunData, label: str | None) -> str:
 def _delta_rows(runs: list[RunData]) -> list[tuple[str, list[tuple[str, float, float, bool]]]]:
     """Groups of (metric, A, B, is_share) rows for the deltas table."""
     a, b = runs
+
     def totals(run, key):
         return run.manifest.get("totals", {}).get(key, 0)
 
@@ -133,30 +140,49 @@ def _delta_rows(runs: list[RunData]) -> list[tuple[str, list[tuple[str, float, f
         ("bytes", totals(a, "bytes"), totals(b, "bytes"), False),
     ]
     means = []
-    for metric, name in (("quality_score", "mean quality score"), ("toxicity_score", "mean toxicity score"),
-                         ("length_chars", "mean length (characters)"), ("token_estimate", "mean length (tokens)"),
-                         ("dup_cluster_size", "mean dedup cluster size")):
+    for metric, name in (
+        ("quality_score", "mean quality score"),
+        ("toxicity_score", "mean toxicity score"),
+        ("length_chars", "mean length (characters)"),
+        ("token_estimate", "mean length (tokens)"),
+        ("dup_cluster_size", "mean dedup cluster size"),
+    ):
         sa, sb = a.summary(metric).get("mean"), b.summary(metric).get("mean")
         if sa is not None or sb is not None:
             means.append((name, sa, sb, False))
-    reasons = sorted({r for run in runs for r in run.funnel["dropped_by_reason"]},
-                     key=lambda r: -(share(a, a.funnel["dropped_by_reason"].get(r, 0)) + share(b, b.funnel["dropped_by_reason"].get(r, 0))))
-    drop_rows = [(r, share(a, a.funnel["dropped_by_reason"].get(r, 0)), share(b, b.funnel["dropped_by_reason"].get(r, 0)), True)
-                 for r in reasons[:10]]
+    reasons = sorted(
+        {r for run in runs for r in run.funnel["dropped_by_reason"]},
+        key=lambda r: (
+            -(share(a, a.funnel["dropped_by_reason"].get(r, 0)) + share(b, b.funnel["dropped_by_reason"].get(r, 0)))
+        ),
+    )
+    drop_rows = [
+        (r, share(a, a.funnel["dropped_by_reason"].get(r, 0)), share(b, b.funnel["dropped_by_reason"].get(r, 0)), True)
+        for r in reasons[:10]
+    ]
     langs = []
     per_run = [{r["lang"]: r["documents"] for r in run.tables.get("languages", [])} for run in runs]
     totals_docs = [max(sum(d.values()), 1) for d in per_run]
-    for lang in sorted({l for d in per_run for l in d}, key=lambda l: -sum(d.get(l, 0) / t for d, t in zip(per_run, totals_docs)))[:8]:
+    for lang in sorted(
+        {l for d in per_run for l in d}, key=lambda l: -sum(d.get(l, 0) / t for d, t in zip(per_run, totals_docs))
+    )[:8]:
         langs.append((lang, per_run[0].get(lang, 0) / totals_docs[0], per_run[1].get(lang, 0) / totals_docs[1], True))
     mixtures = [mixture_of(run) for run in runs]
     domain_rows = []
     for d in sorted({d for m in mixtures for d in m["natural"]})[:12]:
-        domain_rows.append((f"{d}: natural", mixtures[0]["natural"].get(d, 0.0), mixtures[1]["natural"].get(d, 0.0), True))
+        domain_rows.append(
+            (f"{d}: natural", mixtures[0]["natural"].get(d, 0.0), mixtures[1]["natural"].get(d, 0.0), True)
+        )
         if mixtures[0]["phases"] or mixtures[1]["phases"]:
             final = [m["phases"][-1][1].get(d, 0.0) if m["phases"] else 0.0 for m in mixtures]
             domain_rows.append((f"{d}: final phase weight", final[0], final[1], True))
-    return [("run", run_rows), ("document means", means), ("languages, share of kept documents", langs),
-            ("drops, share of records read", drop_rows), ("domains, share of tokens", domain_rows)]
+    return [
+        ("run", run_rows),
+        ("document means", means),
+        ("languages, share of kept documents", langs),
+        ("drops, share of records read", drop_rows),
+        ("domains, share of tokens", domain_rows),
+    ]
 
 
 def _fmt(value: float | None, is_share: bool) -> str:
@@ -168,8 +194,12 @@ def _fmt(value: float | None, is_share: bool) -> str:
 
 
 def _deltas_table(groups: list[tuple[str, list[tuple[str, float, float, bool]]]], table_id: str) -> str:
-    lines = [(f'<table class="numbers" data-table="{table_id}"><thead><tr><th>metric</th><th>A</th><th>B</th>'
-              "<th>Δ (B − A)</th><th>relative</th></tr></thead><tbody>")]
+    lines = [
+        (
+            f'<table class="numbers" data-table="{table_id}"><thead><tr><th>metric</th><th>A</th><th>B</th>'
+            "<th>Δ (B − A)</th><th>relative</th></tr></thead><tbody>"
+        )
+    ]
     for group, rows in groups:
         if not rows:
             continue
@@ -183,8 +213,10 @@ def _deltas_table(groups: list[tuple[str, list[tuple[str, float, float, bool]]]]
                 delta = _fmt(b - a, False)
                 delta = delta if delta.startswith("-") else "+" + delta
                 relative = f"{(b - a) / a:+.1%}" if a else ""
-            lines.append(f"<tr><td>{esc(name)}</td><td>{_fmt(a, is_share)}</td><td>{_fmt(b, is_share)}</td>"
-                         f"<td>{delta}</td><td>{relative}</td></tr>")
+            lines.append(
+                f"<tr><td>{esc(name)}</td><td>{_fmt(a, is_share)}</td><td>{_fmt(b, is_share)}</td>"
+                f"<td>{delta}</td><td>{relative}</td></tr>"
+            )
     lines.append("</tbody></table>")
     return "".join(lines)
 
@@ -192,13 +224,17 @@ def _deltas_table(groups: list[tuple[str, list[tuple[str, float, float, bool]]]]
 def deltas_cards(runs: list[RunData]) -> list[Card]:
     groups = _delta_rows(runs)
     subtitle = "B minus A; shares in percentage points (pp)."
-    return [Card("deltas", "A vs B: run, documents, languages", subtitle, _deltas_table(groups[:3], "deltas")),
-            Card("deltas-mix", "A vs B: drops and domains", subtitle, _deltas_table(groups[3:], "deltas-mix"))]
+    return [
+        Card("deltas", "A vs B: run, documents, languages", subtitle, _deltas_table(groups[:3], "deltas")),
+        Card("deltas-mix", "A vs B: drops and domains", subtitle, _deltas_table(groups[3:], "deltas-mix")),
+    ]
 
 
 def _card_html(card: Card) -> str:
-    return (f'<section class="card{" wide" if card.wide else ""}" id="{esc(card.id)}" data-card="{esc(card.id)}">'
-            f"<h2>{esc(card.title)}</h2><p class=\"sub\">{esc(card.subtitle)}</p>{card.body}</section>")
+    return (
+        f'<section class="card{" wide" if card.wide else ""}" id="{esc(card.id)}" data-card="{esc(card.id)}">'
+        f'<h2>{esc(card.title)}</h2><p class="sub">{esc(card.subtitle)}</p>{card.body}</section>'
+    )
 
 
 def render_page(runs: list[RunData]) -> str:

@@ -65,8 +65,12 @@ def load_run(path: str) -> RunData:
     manifest_path = f"{root}/{MANIFEST}"
     if not _exists(manifest_path):
         if _exists(f"{root}/{MIXTURE_ERROR}"):
-            raise ReportError(f"{path} has no {MANIFEST}: the run could not draw its mixture (see {root}/{MIXTURE_ERROR})")
-        raise ReportError(f"{path} is not a gristmill output folder: no {MANIFEST} (run `gristmill run --output {path}` first)")
+            raise ReportError(
+                f"{path} has no {MANIFEST}: the run could not draw its mixture (see {root}/{MIXTURE_ERROR})"
+            )
+        raise ReportError(
+            f"{path} is not a gristmill output folder: no {MANIFEST} (run `gristmill run --output {path}` first)"
+        )
     try:
         manifest = json.loads(_read(manifest_path))
     except json.JSONDecodeError as err:

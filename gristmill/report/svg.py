@@ -62,15 +62,28 @@ def _svg(chart_id: str, title: str, height: float, body: list[str]) -> str:
     )
 
 
-def _text(x: float, y: float, text: str, *, anchor: str = "start", size: int = _FONT, color: str = _TEXT, weight: str = "normal",
-          extra: str = "") -> str:
-    return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" fill="{color}" font-weight="{weight}"{extra}>'
-            f"{esc(text)}</text>")
+def _text(
+    x: float,
+    y: float,
+    text: str,
+    *,
+    anchor: str = "start",
+    size: int = _FONT,
+    color: str = _TEXT,
+    weight: str = "normal",
+    extra: str = "",
+) -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" fill="{color}" font-weight="{weight}"{extra}>'
+        f"{esc(text)}</text>"
+    )
 
 
 def _bar(x: float, y: float, w: float, h: float, color: str, tooltip: str, value: float) -> str:
-    return (f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" height="{max(h, 0):.1f}" fill="{color}" '
-            f'data-value="{value:g}"><title>{esc(tooltip)}</title></rect>')
+    return (
+        f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" height="{max(h, 0):.1f}" fill="{color}" '
+        f'data-value="{value:g}"><title>{esc(tooltip)}</title></rect>'
+    )
 
 
 def _legend(series: Sequence[Series], y: float, x: float = 0) -> tuple[list[str], int]:
@@ -130,8 +143,15 @@ def hbar_chart(
     for r, (label, values) in enumerate(rows):
         y = top + r * row_h + 4
         block = bar_h if stacked else bar_h * len(series)
-        body.append(_text(label_width - 8, y + block / 2 + 4, _truncate(label, int(label_width / 6.8)), anchor="end",
-                          extra=f' data-label="{esc(label)}"'))
+        body.append(
+            _text(
+                label_width - 8,
+                y + block / 2 + 4,
+                _truncate(label, int(label_width / 6.8)),
+                anchor="end",
+                extra=f' data-label="{esc(label)}"',
+            )
+        )
         if stacked:
             x = label_width
             for s, (serie, value) in enumerate(zip(series, values)):
@@ -145,9 +165,15 @@ def hbar_chart(
             by = y + s * bar_h
             w = value * scale
             if value > 0:
-                body.append(_bar(label_width, by + 1, w, bar_h - 2, serie.color, f"{label} · {serie.name}: {value:,g}", value))
+                body.append(
+                    _bar(label_width, by + 1, w, bar_h - 2, serie.color, f"{label} · {serie.name}: {value:,g}", value)
+                )
             if value > 0 or len(series) == 1:
-                body.append(_text(label_width + w + 5, by + bar_h - 3, value_text(r, s, value), size=10 if len(series) > 1 else 11))
+                body.append(
+                    _text(
+                        label_width + w + 5, by + bar_h - 3, value_text(r, s, value), size=10 if len(series) > 1 else 11
+                    )
+                )
     body.append(f'<line x1="{label_width}" y1="{top - 2}" x2="{label_width}" y2="{height - 34:.1f}" stroke="{_AXIS}"/>')
     return _svg(chart_id, title, height, body)
 
@@ -195,8 +221,17 @@ def vbar_chart(
         body.append(f'<line x1="{x:.1f}" y1="{base}" x2="{x:.1f}" y2="{base + 4}" stroke="{_AXIS}"/>')
         body.append(_text(x, base + 16, label, anchor="middle", size=10, color=_AXIS))
     body.append(_text(left + plot_w / 2, height - 8, x_label, anchor="middle", size=11, color=_AXIS))
-    body.append(_text(14, top + plot_h / 2, y_label, anchor="middle", size=11, color=_AXIS,
-                      extra=f' transform="rotate(-90 14 {top + plot_h / 2:.1f})"'))
+    body.append(
+        _text(
+            14,
+            top + plot_h / 2,
+            y_label,
+            anchor="middle",
+            size=11,
+            color=_AXIS,
+            extra=f' transform="rotate(-90 14 {top + plot_h / 2:.1f})"',
+        )
+    )
     return _svg(chart_id, title, height, body)
 
 
@@ -219,7 +254,9 @@ def share_chart(
         body += _legend([segment], 12 + 16 * (k // 5), label_width + (k % 5) * (plot_w / 5))[0]
     for r, (label, shares) in enumerate(rows):
         y = top + r * row_h + 4
-        body.append(_text(label_width - 8, y + 14, _truncate(label, 24), anchor="end", extra=f' data-label="{esc(label)}"'))
+        body.append(
+            _text(label_width - 8, y + 14, _truncate(label, 24), anchor="end", extra=f' data-label="{esc(label)}"')
+        )
         x = label_width
         total = sum(shares) or 1.0
         for segment, share in zip(segments, shares):
@@ -227,7 +264,9 @@ def share_chart(
             if share > 0:
                 body.append(_bar(x, y, w, 20, segment.color, f"{label} · {segment.name}: {share / total:.1%}", share))
                 if w >= 34:
-                    body.append(_text(x + w / 2, y + 14, f"{share / total:.0%}", anchor="middle", size=10, color="#ffffff"))
+                    body.append(
+                        _text(x + w / 2, y + 14, f"{share / total:.0%}", anchor="middle", size=10, color="#ffffff")
+                    )
             x += w
     for fraction in (0, 0.25, 0.5, 0.75, 1):
         x = label_width + fraction * plot_w

@@ -23,7 +23,6 @@ from pipeline.accounting.guard import DeadLetter
 from pipeline.core.layout import DEAD_LETTER_DIR, temporary_path, under
 
 
-
 def _plain(value):
     """Records (frozen dataclasses, mappings, enums) as JSON-ready values."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -38,10 +37,19 @@ def _plain(value):
 
 
 def dead_letter_line(letter: DeadLetter) -> str:
-    return json.dumps({
-        "stage": letter.stage, "id": letter.id, "url": letter.url, "error": letter.error, "message": letter.message,
-        "record_type": type(letter.record).__name__ if letter.record is not None else None, "record": _plain(letter.record),
-    }, ensure_ascii=False, default=str)
+    return json.dumps(
+        {
+            "stage": letter.stage,
+            "id": letter.id,
+            "url": letter.url,
+            "error": letter.error,
+            "message": letter.message,
+            "record_type": type(letter.record).__name__ if letter.record is not None else None,
+            "record": _plain(letter.record),
+        },
+        ensure_ascii=False,
+        default=str,
+    )
 
 
 class _WriteBundleFn(beam.DoFn):

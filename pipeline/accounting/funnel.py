@@ -44,7 +44,15 @@ def build_funnel(events: list[tuple[tuple[str, str], int]], stage_names: list[st
         in_ = kept[name] + dropped
         if previous_out is not None and in_ != previous_out:
             conserved = False
-        stages.append({"stage": name, "in": in_, "out": kept[name], "dropped": dropped, "dropped_by_reason": dict(sorted(drops[name].items()))})
+        stages.append(
+            {
+                "stage": name,
+                "in": in_,
+                "out": kept[name],
+                "dropped": dropped,
+                "dropped_by_reason": dict(sorted(drops[name].items())),
+            }
+        )
         previous_out = kept[name]
     by_reason: dict[str, int] = {}
     for stage_drops in drops.values():

@@ -80,7 +80,9 @@ def rejected(rejection: Rejection, counter: BeamCounter) -> beam.pvalue.TaggedOu
     return beam.pvalue.TaggedOutput(DROPPED, rejection)
 
 
-def dead_lettered(stage: str, records: Iterable[Any], error: StageError, counter: BeamCounter) -> Iterator[beam.pvalue.TaggedOutput]:
+def dead_lettered(
+    stage: str, records: Iterable[Any], error: StageError, counter: BeamCounter
+) -> Iterator[beam.pvalue.TaggedOutput]:
     """For each record a failure cost: a STAGE_ERROR Rejection on DROPPED and the record on DEAD_LETTER."""
     for record in records:
         doc_id, url = getattr(record, "id", ""), getattr(record, "url", "")
@@ -108,7 +110,9 @@ class StageFn(beam.DoFn):
         try:
             outputs = list(self.process_one(element, *args, **kwargs))
         except Exception as err:  # noqa: BLE001 -- a poison record must not end the run
-            yield from dead_lettered(self.stage, self.documents_of(element), StageError.of(err), BeamCounter(self.stage))
+            yield from dead_lettered(
+                self.stage, self.documents_of(element), StageError.of(err), BeamCounter(self.stage)
+            )
             return
         yield from outputs
 
@@ -126,5 +130,7 @@ def flatten_outputs(label: str, kept: beam.PCollection, parts: list[StageOutput]
     pipeline = kept.pipeline
     none = pipeline | f"{label}None" >> beam.Create([])  # Flatten needs one input; an empty one adds nothing
     dropped = [part.dropped for part in parts] + [none] | f"{label}Dropped" >> beam.Flatten()
-    dead = [part.dead_letters for part in parts if part.dead_letters is not None] + [none] | f"{label}DeadLetters" >> beam.Flatten()
+    dead = [part.dead_letters for part in parts if part.dead_letters is not None] + [
+        none
+    ] | f"{label}DeadLetters" >> beam.Flatten()
     return StageOutput(kept, dropped, dead)

@@ -65,7 +65,7 @@ class ProgressDisplay:
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._start = time.monotonic()
 
-    def __enter__(self) -> "ProgressDisplay":
+    def __enter__(self) -> ProgressDisplay:
         self._thread.start()
         return self
 
@@ -79,5 +79,7 @@ class ProgressDisplay:
             totals = read_totals(self._directory)
             elapsed = time.monotonic() - self._start
             read, kept = totals.get("read", 0), totals.get("kept", 0)
-            self._stream.write(f"\r  read {read:,} records | kept {kept:,} docs | {kept / elapsed:,.1f} docs/s | {elapsed:,.0f}s ")
+            self._stream.write(
+                f"\r  read {read:,} records | kept {kept:,} docs | {kept / elapsed:,.1f} docs/s | {elapsed:,.0f}s "
+            )
             self._stream.flush()

@@ -21,9 +21,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
+from pipeline.core.layout import stats_table_path, temporary_path, under
 from pipeline.core.records import Document
 from pipeline.core.schema import estimate_tokens, safe_domain
-from pipeline.core.layout import stats_table_path, temporary_path, under
 
 STATS_FORMAT_VERSION = 1
 
@@ -98,8 +98,12 @@ class StatsAccumulator:
     lang_domain: (lang, domain) -> [documents, tokens]; pii: entity -> [documents, redactions].
     """
 
-    counts: dict[str, list[int]] = dataclasses.field(default_factory=lambda: {h.metric: [0] * (len(h.edges) - 1) for h in HISTOGRAMS})
-    summary: dict[str, list[float]] = dataclasses.field(default_factory=lambda: {h.metric: [0, 0, math.inf, -math.inf, []] for h in HISTOGRAMS})
+    counts: dict[str, list[int]] = dataclasses.field(
+        default_factory=lambda: {h.metric: [0] * (len(h.edges) - 1) for h in HISTOGRAMS}
+    )
+    summary: dict[str, list[float]] = dataclasses.field(
+        default_factory=lambda: {h.metric: [0, 0, math.inf, -math.inf, []] for h in HISTOGRAMS}
+    )
     languages: dict[str, list[int]] = dataclasses.field(default_factory=dict)
     domains: dict[str, list[int]] = dataclasses.field(default_factory=dict)
     lang_domain: dict[tuple[str, str], list[int]] = dataclasses.field(default_factory=dict)
@@ -132,7 +136,13 @@ class StatsAccumulator:
             mine, theirs = self.summary[metric], other.summary[metric]
             for partial in theirs[4]:
                 _exact_add(mine[4], partial)
-            self.summary[metric] = [mine[0] + theirs[0], mine[1] + theirs[1], min(mine[2], theirs[2]), max(mine[3], theirs[3]), mine[4]]
+            self.summary[metric] = [
+                mine[0] + theirs[0],
+                mine[1] + theirs[1],
+                min(mine[2], theirs[2]),
+                max(mine[3], theirs[3]),
+                mine[4],
+            ]
         for name in ("languages", "domains", "lang_domain", "pii"):
             table = getattr(self, name)
             for key, values in getattr(other, name).items():
@@ -176,20 +186,39 @@ def stats_tables(stats: StatsAccumulator, funnel: dict) -> dict[str, pa.Table]:
         for i, count in enumerate(stats.counts[h.metric])
     ]
     summary = [
-        {"metric": h.metric, "unit": h.unit, "count": int(s[0]), "nulls": int(s[1]),
-         "min": s[2] if s[0] else None, "max": s[3] if s[0] else None, "mean": math.fsum(s[4]) / s[0] if s[0] else None}
+        {
+            "metric": h.metric,
+            "unit": h.unit,
+            "count": int(s[0]),
+            "nulls": int(s[1]),
+            "min": s[2] if s[0] else None,
+            "max": s[3] if s[0] else None,
+            "mean": math.fsum(s[4]) / s[0] if s[0] else None,
+        }
         for h in HISTOGRAMS
         for s in [stats.summary[h.metric]]
     ]
-    languages = [{"lang": k, "documents": v[0], "tokens_estimate": v[1], "characters": v[2]} for k, v in _by_documents(stats.languages)]
-    domains = [{"domain": k, "documents": v[0], "tokens_estimate": v[1], "characters": v[2]} for k, v in _by_documents(stats.domains)]
-    lang_domain = [{"lang": k[0], "domain": k[1], "documents": v[0], "tokens_estimate": v[1]} for k, v in _by_documents(stats.lang_domain)]
+    languages = [
+        {"lang": k, "documents": v[0], "tokens_estimate": v[1], "characters": v[2]}
+        for k, v in _by_documents(stats.languages)
+    ]
+    domains = [
+        {"domain": k, "documents": v[0], "tokens_estimate": v[1], "characters": v[2]}
+        for k, v in _by_documents(stats.domains)
+    ]
+    lang_domain = [
+        {"lang": k[0], "domain": k[1], "documents": v[0], "tokens_estimate": v[1]}
+        for k, v in _by_documents(stats.lang_domain)
+    ]
     pii = [{"entity": k, "documents": v[0], "redactions": v[1]} for k, v in _by_documents(stats.pii)]
     # long form: a stage's `in` is the sum of its rows, the first stage's is the records read
     funnel_rows = [
         {"stage": s["stage"], "position": i, "outcome": outcome, "reason": reason, "count": count}
         for i, s in enumerate(funnel["stages"])
-        for outcome, reason, count in [("kept", None, s["out"]), *(("dropped", r, n) for r, n in s["dropped_by_reason"].items())]
+        for outcome, reason, count in [
+            ("kept", None, s["out"]),
+            *(("dropped", r, n) for r, n in s["dropped_by_reason"].items()),
+        ]
     ]
     return {
         "histograms": pa.Table.from_pylist(histograms, schema=_HISTOGRAMS),
@@ -206,14 +235,40 @@ def _schema(*fields: tuple[str, pa.DataType]) -> pa.Schema:
     return pa.schema(fields, metadata={"gristmill_stats_format_version": str(STATS_FORMAT_VERSION)})
 
 
-_HISTOGRAMS = _schema(("metric", pa.string()), ("unit", pa.string()), ("bin", pa.int32()), ("bin_lo", pa.float64()), ("bin_hi", pa.float64()), ("count", pa.int64()))
-_SUMMARY = _schema(("metric", pa.string()), ("unit", pa.string()), ("count", pa.int64()), ("nulls", pa.int64()),
-                   ("min", pa.float64()), ("max", pa.float64()), ("mean", pa.float64()))
-_LANGUAGES = _schema(("lang", pa.string()), ("documents", pa.int64()), ("tokens_estimate", pa.int64()), ("characters", pa.int64()))
-_DOMAINS = _schema(("domain", pa.string()), ("documents", pa.int64()), ("tokens_estimate", pa.int64()), ("characters", pa.int64()))
-_LANG_DOMAIN = _schema(("lang", pa.string()), ("domain", pa.string()), ("documents", pa.int64()), ("tokens_estimate", pa.int64()))
+_HISTOGRAMS = _schema(
+    ("metric", pa.string()),
+    ("unit", pa.string()),
+    ("bin", pa.int32()),
+    ("bin_lo", pa.float64()),
+    ("bin_hi", pa.float64()),
+    ("count", pa.int64()),
+)
+_SUMMARY = _schema(
+    ("metric", pa.string()),
+    ("unit", pa.string()),
+    ("count", pa.int64()),
+    ("nulls", pa.int64()),
+    ("min", pa.float64()),
+    ("max", pa.float64()),
+    ("mean", pa.float64()),
+)
+_LANGUAGES = _schema(
+    ("lang", pa.string()), ("documents", pa.int64()), ("tokens_estimate", pa.int64()), ("characters", pa.int64())
+)
+_DOMAINS = _schema(
+    ("domain", pa.string()), ("documents", pa.int64()), ("tokens_estimate", pa.int64()), ("characters", pa.int64())
+)
+_LANG_DOMAIN = _schema(
+    ("lang", pa.string()), ("domain", pa.string()), ("documents", pa.int64()), ("tokens_estimate", pa.int64())
+)
 _PII = _schema(("entity", pa.string()), ("documents", pa.int64()), ("redactions", pa.int64()))
-_FUNNEL = _schema(("stage", pa.string()), ("position", pa.int32()), ("outcome", pa.string()), ("reason", pa.string()), ("count", pa.int64()))
+_FUNNEL = _schema(
+    ("stage", pa.string()),
+    ("position", pa.int32()),
+    ("outcome", pa.string()),
+    ("reason", pa.string()),
+    ("count", pa.int64()),
+)
 
 
 def write_parquet(path: str, table: pa.Table) -> None:
@@ -251,5 +306,6 @@ class RecordStats(beam.PTransform):
         return (
             docs
             | "CombineStats" >> beam.CombineGlobally(DocumentStatsFn())
-            | "WriteStats" >> beam.Map(write_stats, funnel=beam.pvalue.AsSingleton(self._funnel), output_dir=self._output_dir)
+            | "WriteStats"
+            >> beam.Map(write_stats, funnel=beam.pvalue.AsSingleton(self._funnel), output_dir=self._output_dir)
         )

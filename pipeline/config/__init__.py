@@ -20,19 +20,40 @@ import yaml
 
 from pipeline.config.dedup import DedupConfig
 from pipeline.config.domains import CLASSIFIER_MODES, DomainClassifierConfig, DomainsConfig
-from pipeline.core.errors import ConfigError
-from pipeline.core.errors import require as _require
 from pipeline.config.ingest import EXTRACTION_BACKENDS, ExtractConfig, IngestConfig, LangIdConfig, S3Config
-from pipeline.core.mixture_config import MIXTURE_STRATEGIES, MixtureConfig, MixturePhase
 from pipeline.config.output import OutputConfig
 from pipeline.config.quality import QualityConfig
 from pipeline.config.safety import PII_MODES, BlocklistConfig, PiiConfig, SafetyConfig, ToxicityConfig
+from pipeline.core.errors import ConfigError
+from pipeline.core.errors import require as _require
+from pipeline.core.mixture_config import MIXTURE_STRATEGIES, MixtureConfig, MixturePhase
 
-__all__ = ["CLASSIFIER_MODES", "DEFAULT_CONFIG", "EXTRACTION_BACKENDS", "PII_MODES", "BlocklistConfig", "ConfigError",
-           "DedupConfig", "DomainClassifierConfig", "DomainsConfig",
-           "ExtractConfig", "GristmillConfig", "IngestConfig", "LangIdConfig", "MIXTURE_STRATEGIES", "MixtureConfig",
-           "MixturePhase", "OutputConfig", "PiiConfig",
-           "QualityConfig", "S3Config", "SafetyConfig", "ToxicityConfig", "config_from_dict", "load_config"]
+__all__ = [
+    "CLASSIFIER_MODES",
+    "DEFAULT_CONFIG",
+    "EXTRACTION_BACKENDS",
+    "PII_MODES",
+    "BlocklistConfig",
+    "ConfigError",
+    "DedupConfig",
+    "DomainClassifierConfig",
+    "DomainsConfig",
+    "ExtractConfig",
+    "GristmillConfig",
+    "IngestConfig",
+    "LangIdConfig",
+    "MIXTURE_STRATEGIES",
+    "MixtureConfig",
+    "MixturePhase",
+    "OutputConfig",
+    "PiiConfig",
+    "QualityConfig",
+    "S3Config",
+    "SafetyConfig",
+    "ToxicityConfig",
+    "config_from_dict",
+    "load_config",
+]
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "default.yaml"
 
@@ -99,7 +120,9 @@ def _coerce(hint: Any, value: Any, key: str) -> Any:
         _require(isinstance(value, bool), key, f"must be true or false, not {value!r}")
         return value
     if hint is float:
-        _require(isinstance(value, (int, float)) and not isinstance(value, bool), key, f"must be a number, not {value!r}")
+        _require(
+            isinstance(value, (int, float)) and not isinstance(value, bool), key, f"must be a number, not {value!r}"
+        )
         return float(value)
     if hint is int:
         _require(isinstance(value, int) and not isinstance(value, bool), key, f"must be an integer, not {value!r}")

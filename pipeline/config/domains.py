@@ -20,9 +20,14 @@ class DomainClassifierConfig:
     every document it is confident about, the rules the rest."""
 
     def __post_init__(self) -> None:
-        _require(0.0 <= self.min_score <= 1.0, "domains.classifier.min_score", f"must be in [0, 1], not {self.min_score}")
-        _require(self.mode in CLASSIFIER_MODES, "domains.classifier.mode",
-                 f"unknown mode {self.mode!r}; allowed: {', '.join(CLASSIFIER_MODES)}")
+        _require(
+            0.0 <= self.min_score <= 1.0, "domains.classifier.min_score", f"must be in [0, 1], not {self.min_score}"
+        )
+        _require(
+            self.mode in CLASSIFIER_MODES,
+            "domains.classifier.mode",
+            f"unknown mode {self.mode!r}; allowed: {', '.join(CLASSIFIER_MODES)}",
+        )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)

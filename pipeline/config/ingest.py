@@ -19,7 +19,11 @@ class S3Config:
     region: str = "us-east-1"
 
     def __post_init__(self) -> None:
-        _require(self.anonymous in ("auto", "yes", "no"), "ingest.s3.anonymous", f"must be auto, yes or no, not {self.anonymous!r}")
+        _require(
+            self.anonymous in ("auto", "yes", "no"),
+            "ingest.s3.anonymous",
+            f"must be auto, yes or no, not {self.anonymous!r}",
+        )
         _require(self.max_attempts >= 1, "ingest.s3.max_attempts", "must be >= 1")
 
 
@@ -41,12 +45,18 @@ class IngestConfig:
     see ReadWarc). The shuffle carries all the HTML: a local runner holds it in memory."""
 
     def __post_init__(self) -> None:
-        _require(self.spread_records in SPREAD_RECORDS, "ingest.spread_records",
-                 f"must be one of {', '.join(SPREAD_RECORDS)}, not {self.spread_records!r}")
+        _require(
+            self.spread_records in SPREAD_RECORDS,
+            "ingest.spread_records",
+            f"must be one of {', '.join(SPREAD_RECORDS)}, not {self.spread_records!r}",
+        )
         _require(self.max_payload_bytes > 0, "ingest.max_payload_bytes", "must be > 0")
         _require(len(self.html_content_types) > 0, "ingest.html_content_types", "must not be empty")
-        _require(self.commoncrawl_base.startswith(("s3://", "https://", "http://", "/")),
-                 "ingest.commoncrawl_base", "must be an s3://, https:// or local path")
+        _require(
+            self.commoncrawl_base.startswith(("s3://", "https://", "http://", "/")),
+            "ingest.commoncrawl_base",
+            "must be an s3://, https:// or local path",
+        )
         _require(self.http_retries >= 1, "ingest.http_retries", "must be >= 1")
 
 
@@ -68,8 +78,11 @@ class ExtractConfig:
     """Extracted text shorter than this (after stripping) is dropped as EMPTY_TEXT."""
 
     def __post_init__(self) -> None:
-        _require(self.backend in EXTRACTION_BACKENDS, "extract.backend",
-                 f"unknown backend {self.backend!r}; allowed: {', '.join(EXTRACTION_BACKENDS)}")
+        _require(
+            self.backend in EXTRACTION_BACKENDS,
+            "extract.backend",
+            f"unknown backend {self.backend!r}; allowed: {', '.join(EXTRACTION_BACKENDS)}",
+        )
         _require(self.timeout_s > 0, "extract.timeout_s", "must be > 0")
         _require(self.min_text_chars >= 1, "extract.min_text_chars", "must be >= 1")
 
@@ -86,5 +99,8 @@ class LangIdConfig:
     def __post_init__(self) -> None:
         _require(0.0 <= self.min_score <= 1.0, "langid.min_score", f"must be in [0, 1], not {self.min_score}")
         for lang, score in self.thresholds.items():
-            _require(isinstance(score, (int, float)) and 0.0 <= score <= 1.0,
-                     f"langid.thresholds.{lang}", f"must be a number in [0, 1], not {score!r}")
+            _require(
+                isinstance(score, (int, float)) and 0.0 <= score <= 1.0,
+                f"langid.thresholds.{lang}",
+                f"must be a number in [0, 1], not {score!r}",
+            )

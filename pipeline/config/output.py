@@ -20,5 +20,8 @@ class OutputConfig:
     def __post_init__(self) -> None:
         _require(self.rows_per_shard >= 1, "output.rows_per_shard", "must be >= 1")
         _require(self.row_group_rows >= 1, "output.row_group_rows", "must be >= 1")
-        _require(self.compression in ("zstd", "snappy", "gzip", "none"), "output.compression",
-                 f"unknown codec {self.compression!r}; allowed: zstd, snappy, gzip, none")
+        _require(
+            self.compression in ("zstd", "snappy", "gzip", "none"),
+            "output.compression",
+            f"unknown codec {self.compression!r}; allowed: zstd, snappy, gzip, none",
+        )

@@ -10,13 +10,20 @@ from filters.quality import QUALITY_FAMILIES
 
 _FIELDS = [
     ("enabled", bool, dataclasses.field(default=True)),
-    *((key, family.config_class, dataclasses.field(default_factory=family.config_class))
-      for key, family in QUALITY_FAMILIES.items()),
+    *(
+        (key, family.config_class, dataclasses.field(default_factory=family.config_class))
+        for key, family in QUALITY_FAMILIES.items()
+    ),
     ("classifier", QualityClassifierConfig, dataclasses.field(default_factory=QualityClassifierConfig)),
 ]
 
 QualityConfig = dataclasses.make_dataclass(
-    "QualityConfig", _FIELDS, frozen=True, kw_only=True, slots=True, namespace={"__module__": __name__},
+    "QualityConfig",
+    _FIELDS,
+    frozen=True,
+    kw_only=True,
+    slots=True,
+    namespace={"__module__": __name__},
 )
 QualityConfig.__doc__ = """Heuristic quality rules, one section per family, applied by `ApplyQuality` in the order of
 filters/quality.py: C4 line cleaning and document rules, FineWeb, Gopher quality, Gopher repetition;

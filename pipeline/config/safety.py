@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from filters.pii import PII_MODES, PiiConfig
+from filters.pii import PiiConfig
 from pipeline.core.errors import require as _require
 
 

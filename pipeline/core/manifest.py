@@ -17,8 +17,8 @@ import json
 import math
 
 from pipeline.core.layout import FUNNEL
-from pipeline.core.mixture_config import MixtureConfig
 from pipeline.core.mixture import DomainCount, MixturePlan, plan_mixture
+from pipeline.core.mixture_config import MixtureConfig
 
 MANIFEST_FORMAT = "gristmill-manifest"
 MANIFEST_FORMAT_VERSION = 2
@@ -34,13 +34,22 @@ def domain_counts(shards: list[dict]) -> dict[str, DomainCount]:
     counts: dict[str, DomainCount] = {}
     for shard in shards:
         before = counts.get(shard["domain"], DomainCount(documents=0, tokens=0))
-        counts[shard["domain"]] = DomainCount(documents=before.documents + shard["rows"], tokens=before.tokens + shard["tokens_estimate"])
+        counts[shard["domain"]] = DomainCount(
+            documents=before.documents + shard["rows"], tokens=before.tokens + shard["tokens_estimate"]
+        )
     return dict(sorted(counts.items()))
 
 
 def build_manifest(
-    shards: list[dict], funnel: dict, *, config_hash: str, inputs: list[str], schema_version: int, version: str,
-    mixture: MixtureConfig, domain_taxonomy_version: int | None = None,
+    shards: list[dict],
+    funnel: dict,
+    *,
+    config_hash: str,
+    inputs: list[str],
+    schema_version: int,
+    version: str,
+    mixture: MixtureConfig,
+    domain_taxonomy_version: int | None = None,
 ) -> dict:
     """The manifest for `shards`; raises pipeline.core.mixture.MixtureError if `mixture` cannot be drawn."""
     shards = sorted(shards, key=lambda s: s["path"])
@@ -90,12 +99,21 @@ def mixture_section(plan: MixturePlan, config: MixtureConfig) -> dict:
         "token_budget": plan.token_budget,
         "max_epochs": config.max_epochs,
         "max_epochs_per_domain": dict(sorted(config.max_epochs_per_domain.items())),
-        "domains": {name: {"documents": d.documents, "tokens_estimate": d.tokens, "natural_weight": natural[name]}
-                    for name, d in plan.domains.items()},
+        "domains": {
+            name: {"documents": d.documents, "tokens_estimate": d.tokens, "natural_weight": natural[name]}
+            for name, d in plan.domains.items()
+        },
         "phases": [
-            {"name": phase.name, "strategy": phase.strategy, "temperature": phase.temperature, "token_budget": phase.token_budget,
-             "domains": {name: {"weight": d.weight, "sampling_rate": d.sampling_rate, "epochs": d.epochs, "tokens": d.tokens}
-                         for name, d in phase.domains.items()}}
+            {
+                "name": phase.name,
+                "strategy": phase.strategy,
+                "temperature": phase.temperature,
+                "token_budget": phase.token_budget,
+                "domains": {
+                    name: {"weight": d.weight, "sampling_rate": d.sampling_rate, "epochs": d.epochs, "tokens": d.tokens}
+                    for name, d in phase.domains.items()
+                },
+            }
             for phase in plan.phases
         ],
         "total_epochs": dict(plan.total_epochs),
@@ -120,18 +138,32 @@ _STR = "a string"
 def validate_manifest(manifest: dict) -> dict:
     """Return the manifest if it is well formed; raise ManifestError naming the JSON path."""
     _check(isinstance(manifest, dict), "manifest", "must be a JSON object")
-    _check(manifest.get("format") == MANIFEST_FORMAT, "format", f"must be {MANIFEST_FORMAT!r}, not {manifest.get('format')!r}")
+    _check(
+        manifest.get("format") == MANIFEST_FORMAT,
+        "format",
+        f"must be {MANIFEST_FORMAT!r}, not {manifest.get('format')!r}",
+    )
     version = manifest.get("format_version")
     _check(_is_int(version), "format_version", f"must be an integer, not {version!r}")
-    _check(version <= MANIFEST_FORMAT_VERSION, "format_version",
-           f"{version} is newer than this gristmill reads ({MANIFEST_FORMAT_VERSION}); upgrade gristmill")
-    _check(version == MANIFEST_FORMAT_VERSION, "format_version",
-           f"{version} predates mixtures (version {MANIFEST_FORMAT_VERSION}); rebuild it: rerun the pipeline with --overwrite")
+    _check(
+        version <= MANIFEST_FORMAT_VERSION,
+        "format_version",
+        f"{version} is newer than this gristmill reads ({MANIFEST_FORMAT_VERSION}); upgrade gristmill",
+    )
+    _check(
+        version == MANIFEST_FORMAT_VERSION,
+        "format_version",
+        f"{version} predates mixtures (version {MANIFEST_FORMAT_VERSION}); rebuild it: rerun the pipeline with --overwrite",
+    )
     for key in ("gristmill_version", "created_at", "config_hash", "token_estimate_method", "funnel"):
         _field(manifest, key, _STR, key)
     _field(manifest, "schema_version", _INT, "schema_version")
     taxonomy = manifest.get("domain_taxonomy_version")  # added within v2: absent in early v2 files
-    _check(taxonomy is None or _is_int(taxonomy), "domain_taxonomy_version", f"must be an integer or null, not {taxonomy!r}")
+    _check(
+        taxonomy is None or _is_int(taxonomy),
+        "domain_taxonomy_version",
+        f"must be an integer or null, not {taxonomy!r}",
+    )
     inputs = _field(manifest, "inputs", "a list", "inputs")
     for i, item in enumerate(inputs):
         _check(isinstance(item, str), f"inputs[{i}]", "must be a string")
@@ -160,9 +192,16 @@ def validate_manifest(manifest: dict) -> dict:
         for key in ("target_weight", "sampling_rate", "epochs"):
             _field(domain, key, _NUM, f"{path}.{key}")
         _check(name in counts, path, "has no shards")
-        _check(domain["documents"] == counts[name].documents, f"{path}.documents", f"is {domain['documents']} but its shards hold {counts[name].documents}")
-        _check(domain["tokens_estimate"] == counts[name].tokens, f"{path}.tokens_estimate",
-               f"is {domain['tokens_estimate']} but its shards hold {counts[name].tokens}")
+        _check(
+            domain["documents"] == counts[name].documents,
+            f"{path}.documents",
+            f"is {domain['documents']} but its shards hold {counts[name].documents}",
+        )
+        _check(
+            domain["tokens_estimate"] == counts[name].tokens,
+            f"{path}.tokens_estimate",
+            f"is {domain['tokens_estimate']} but its shards hold {counts[name].tokens}",
+        )
     _validate_mixture(_field(manifest, "mixture", "an object", "mixture"), domains)
     return manifest
 
@@ -184,7 +223,11 @@ def _validate_mixture(mixture: dict, domains: dict) -> None:
         _field(domain, "documents", _INT, f"{path}.documents")
         tokens = _field(domain, "tokens_estimate", _INT, f"{path}.tokens_estimate")
         _field(domain, "natural_weight", _NUM, f"{path}.natural_weight")
-        _check(tokens == domains[name]["tokens_estimate"], f"{path}.tokens_estimate", f"is {tokens} but domains.{name} has {domains[name]['tokens_estimate']}")
+        _check(
+            tokens == domains[name]["tokens_estimate"],
+            f"{path}.tokens_estimate",
+            f"is {tokens} but domains.{name} has {domains[name]['tokens_estimate']}",
+        )
     phases = _field(mixture, "phases", "a list", "mixture.phases")
     _check(len(phases) >= 1, "mixture.phases", "must hold at least one phase")
     drawn = dict.fromkeys(mixture_domains, 0)
@@ -205,12 +248,23 @@ def _validate_mixture(mixture: dict, domains: dict) -> None:
             _check(_field(draw, "tokens", _INT, f"{at}.tokens") >= 0, f"{at}.tokens", "must be >= 0")
             available = mixture_domains[name]["tokens_estimate"]
             drawn[name] += draw["tokens"]
-            _close(draw["sampling_rate"], _ratio(draw["tokens"], available), f"{at}.sampling_rate", "tokens / tokens_estimate")
-            _close(draw["epochs"], _ratio(drawn[name], available), f"{at}.epochs", "tokens drawn so far / tokens_estimate")
+            _close(
+                draw["sampling_rate"],
+                _ratio(draw["tokens"], available),
+                f"{at}.sampling_rate",
+                "tokens / tokens_estimate",
+            )
+            _close(
+                draw["epochs"], _ratio(drawn[name], available), f"{at}.epochs", "tokens drawn so far / tokens_estimate"
+            )
         if phase_budget:
             _close(math.fsum(d["weight"] for d in draws.values()), 1.0, f"{path}.domains", "weights summing to 1")
         summed = sum(d["tokens"] for d in draws.values())
-        _check(summed == phase_budget, f"{path}.domains", f"tokens sum to {summed} but the phase's token_budget is {phase_budget}")
+        _check(
+            summed == phase_budget,
+            f"{path}.domains",
+            f"tokens sum to {summed} but the phase's token_budget is {phase_budget}",
+        )
     phase_total = sum(p["token_budget"] for p in phases)
     _check(phase_total == budget, "mixture.token_budget", f"is {budget} but the phases' budgets sum to {phase_total}")
     total_epochs = _field(mixture, "total_epochs", "an object", "mixture.total_epochs")
@@ -222,10 +276,19 @@ def _validate_mixture(mixture: dict, domains: dict) -> None:
         _close(epochs, _ratio(drawn[name], available), at, "all tokens drawn / tokens_estimate")
         limit = overrides.get(name, max_epochs)
         # whole-token apportionment may add one token beyond the limit
-        _check(epochs <= limit + _ratio(1, available) + _WEIGHT_TOLERANCE, at, f"{epochs:g} exceeds the domain's max_epochs {limit:g}")
+        _check(
+            epochs <= limit + _ratio(1, available) + _WEIGHT_TOLERANCE,
+            at,
+            f"{epochs:g} exceeds the domain's max_epochs {limit:g}",
+        )
         _close(domains[name]["epochs"], epochs, f"domains.{name}.epochs", f"mixture.total_epochs.{name}")
         _close(domains[name]["sampling_rate"], epochs, f"domains.{name}.sampling_rate", f"mixture.total_epochs.{name}")
-        _close(domains[name]["target_weight"], _ratio(drawn[name], budget), f"domains.{name}.target_weight", "its tokens drawn / mixture.token_budget")
+        _close(
+            domains[name]["target_weight"],
+            _ratio(drawn[name], budget),
+            f"domains.{name}.target_weight",
+            "its tokens drawn / mixture.token_budget",
+        )
 
 
 def _ratio(part: int, whole: int) -> float:
@@ -249,17 +312,29 @@ def _is(value: object, kind: str) -> bool:
 def _field(parent: dict, key: str, kind: str, path: str, *, nullable: bool = False):
     _check(key in parent, path, "missing")
     value = parent[key]
-    _check((nullable and value is None) or _is(value, kind), path, f"must be {kind}{' or null' if nullable else ''}, not {value!r}")
+    _check(
+        (nullable and value is None) or _is(value, kind),
+        path,
+        f"must be {kind}{' or null' if nullable else ''}, not {value!r}",
+    )
     return value
 
 
 def _same_domains(found: dict, expected: dict, path: str, expected_path: str) -> None:
     missing, extra = sorted(set(expected) - set(found)), sorted(set(found) - set(expected))
-    _check(not missing and not extra, path, f"must name the domains of {expected_path}: missing {missing}, unexpected {extra}")
+    _check(
+        not missing and not extra,
+        path,
+        f"must name the domains of {expected_path}: missing {missing}, unexpected {extra}",
+    )
 
 
 def _close(value: float, expected: float, path: str, meaning: str) -> None:
-    _check(abs(value - expected) <= _WEIGHT_TOLERANCE * max(1.0, abs(expected)), path, f"is {value!r} but should equal {meaning} ({expected!r})")
+    _check(
+        abs(value - expected) <= _WEIGHT_TOLERANCE * max(1.0, abs(expected)),
+        path,
+        f"is {value!r} but should equal {meaning} ({expected!r})",
+    )
 
 
 def _check(condition: bool, path: str, message: str) -> None:

@@ -100,8 +100,10 @@ def explicit_weights(weights: dict[str, float], tokens: dict[str, int], *, key: 
         if weight > 0 and tokens.get(name, 0) == 0:
             held = ", ".join(sorted(n for n, t in tokens.items() if t > 0)) or "none"
             why = "no documents" if name not in tokens else "0 estimated tokens"
-            raise MixtureError(f"{key}.{name}: weight {weight:g} but this run wrote {why} for domain {name!r} "
-                               f"(domains with tokens: {held}); give it weight 0 or leave it out")
+            raise MixtureError(
+                f"{key}.{name}: weight {weight:g} but this run wrote {why} for domain {name!r} "
+                f"(domains with tokens: {held}); give it weight 0 or leave it out"
+            )
     total = math.fsum(weights.values())
     if total <= 0:
         raise MixtureError(f"{key}: needs at least one positive weight")
@@ -115,7 +117,7 @@ def apportion(total: int, weights: dict[str, float]) -> dict[str, int]:
     shares = {name: math.floor(x) for name, x in exact.items()}
     left = total - sum(shares.values())
     by_remainder = sorted((name for name in weights if weights[name] > 0), key=lambda n: (shares[n] - exact[n], n))
-    for name in by_remainder[:max(left, 0)]:
+    for name in by_remainder[: max(left, 0)]:
         shares[name] += 1
     return shares
 
@@ -134,13 +136,28 @@ def plan_mixture(domains: dict[str, DomainCount], config: MixtureConfig) -> Mixt
         draws = {}
         for name, n in apportion(budget, phase_weights).items():
             drawn[name] += n
-            draws[name] = DomainDraw(weight=phase_weights[name], tokens=n, sampling_rate=_ratio(n, tokens[name]),
-                                     epochs=_ratio(drawn[name], tokens[name]))
+            draws[name] = DomainDraw(
+                weight=phase_weights[name],
+                tokens=n,
+                sampling_rate=_ratio(n, tokens[name]),
+                epochs=_ratio(drawn[name], tokens[name]),
+            )
         strategy, temperature, _ = config.resolve(phase)
-        phases.append(PhasePlan(name=phase.name, strategy=strategy, temperature=temperature if strategy == "temperature" else None,
-                                token_budget=budget, domains=draws))
-    return MixturePlan(token_budget=sum(budgets), domains=domains, phases=tuple(phases),
-                       total_epochs={name: _ratio(drawn[name], tokens[name]) for name in domains})
+        phases.append(
+            PhasePlan(
+                name=phase.name,
+                strategy=strategy,
+                temperature=temperature if strategy == "temperature" else None,
+                token_budget=budget,
+                domains=draws,
+            )
+        )
+    return MixturePlan(
+        token_budget=sum(budgets),
+        domains=domains,
+        phases=tuple(phases),
+        total_epochs={name: _ratio(drawn[name], tokens[name]) for name in domains},
+    )
 
 
 def _ratio(drawn: int, available: int) -> float:
@@ -171,7 +188,9 @@ def _phase_weights(config: MixtureConfig, index: int, budget: int, tokens: dict[
     return explicit_weights(weights, tokens, key=key)
 
 
-def _check_epochs(config: MixtureConfig, budgets: list[int], weights: list[dict[str, float]], tokens: dict[str, int]) -> None:
+def _check_epochs(
+    config: MixtureConfig, budgets: list[int], weights: list[dict[str, float]], tokens: dict[str, int]
+) -> None:
     """Refuse a schedule that needs more passes over a domain than its max_epochs.
 
     Every strategy's weights are independent of the budget, so the passes a domain needs grow
@@ -183,8 +202,11 @@ def _check_epochs(config: MixtureConfig, budgets: list[int], weights: list[dict[
         demand = math.fsum(budget * w[name] for budget, w in zip(budgets, weights, strict=True))
         if demand > 0:
             needed[name] = demand / n  # n > 0: a weighted domain without tokens was refused already
-    over = sorted((e / config.max_epochs_for(name), name) for name, e in needed.items()
-                  if e > config.max_epochs_for(name) * (1 + _EPOCH_TOLERANCE))
+    over = sorted(
+        (e / config.max_epochs_for(name), name)
+        for name, e in needed.items()
+        if e > config.max_epochs_for(name) * (1 + _EPOCH_TOLERANCE)
+    )
     if not over:
         return
     ratio, name = over[-1]

@@ -69,7 +69,11 @@ class MixtureConfig:
 
     def __post_init__(self) -> None:
         _check_mixture("mixture", self.strategy, self.temperature, self.weights)
-        _require(self.token_budget is None or self.token_budget >= 1, "mixture.token_budget", f"must be >= 1 or null, not {self.token_budget}")
+        _require(
+            self.token_budget is None or self.token_budget >= 1,
+            "mixture.token_budget",
+            f"must be >= 1 or null, not {self.token_budget}",
+        )
         _require(_positive(self.max_epochs), "mixture.max_epochs", f"must be a number > 0, not {self.max_epochs}")
         for name, value in self.max_epochs_per_domain.items():
             _require(_positive(value), f"mixture.max_epochs_per_domain.{name}", f"must be a number > 0, not {value}")
@@ -80,26 +84,45 @@ class MixtureConfig:
             _require(bool(phase.name), f"{key}.name", "must not be empty")
             _require(phase.name not in names[:i], f"{key}.name", f"{phase.name!r} names two phases")
             _require((phase.fraction is None) != (phase.tokens is None), key, "set exactly one of fraction and tokens")
-            _require(phase.fraction is None or 0 < phase.fraction <= 1, f"{key}.fraction", f"must be in (0, 1], not {phase.fraction}")
+            _require(
+                phase.fraction is None or 0 < phase.fraction <= 1,
+                f"{key}.fraction",
+                f"must be in (0, 1], not {phase.fraction}",
+            )
             _require(phase.tokens is None or phase.tokens >= 1, f"{key}.tokens", f"must be >= 1, not {phase.tokens}")
             strategy, temperature, weights = self.resolve(phase)
             _check_mixture(key, strategy, temperature, phase.weights or {})
-            _require(phase.weights is None or strategy == "weights", f"{key}.weights",
-                     f"are set but the phase's strategy is {strategy}; add strategy: weights to the phase")
+            _require(
+                phase.weights is None or strategy == "weights",
+                f"{key}.weights",
+                f"are set but the phase's strategy is {strategy}; add strategy: weights to the phase",
+            )
             weights_key = f"{key}.weights" if phase.weights is not None else "mixture.weights"
-            _require(strategy != "weights" or math.fsum(weights.values()) > 0, weights_key,
-                     f"phase {phase.name!r} uses strategy weights: it needs at least one positive weight")
+            _require(
+                strategy != "weights" or math.fsum(weights.values()) > 0,
+                weights_key,
+                f"phase {phase.name!r} uses strategy weights: it needs at least one positive weight",
+            )
         kinds = {phase.fraction is None for phase in self.phases}
         _require(len(kinds) == 1, "mixture.phases", "use fraction in every phase or tokens in every phase, not both")
         if self.phases[0].fraction is not None:
             total = math.fsum(phase.fraction for phase in self.phases)
-            _require(abs(total - 1.0) <= 1e-6, "mixture.phases", f"fractions must sum to 1, not {total:g} ({', '.join(names)})")
+            _require(
+                abs(total - 1.0) <= 1e-6,
+                "mixture.phases",
+                f"fractions must sum to 1, not {total:g} ({', '.join(names)})",
+            )
         elif self.token_budget is not None:
             total = sum(phase.tokens for phase in self.phases)
-            _require(total == self.token_budget, "mixture.token_budget",
-                     f"is {self.token_budget:,} but the phases' tokens sum to {total:,}; set one or make them agree")
+            _require(
+                total == self.token_budget,
+                "mixture.token_budget",
+                f"is {self.token_budget:,} but the phases' tokens sum to {total:,}; set one or make them agree",
+            )
         uses_weights = any(self.resolve(phase)[0] == "weights" and phase.weights is None for phase in self.phases)
-        _require(not self.weights or uses_weights, "mixture.weights", "are set but no phase uses strategy: weights with them")
+        _require(
+            not self.weights or uses_weights, "mixture.weights", "are set but no phase uses strategy: weights with them"
+        )
 
     def resolve(self, phase: MixturePhase) -> tuple[str, float, dict[str, float]]:
         """The phase's (strategy, temperature, weights), its own settings over the section's."""
@@ -118,7 +141,11 @@ def _positive(value: float) -> bool:
 
 
 def _check_mixture(key: str, strategy: str, temperature: float, weights: dict[str, float]) -> None:
-    _require(strategy in MIXTURE_STRATEGIES, f"{key}.strategy", f"unknown strategy {strategy!r}; allowed: {', '.join(MIXTURE_STRATEGIES)}")
+    _require(
+        strategy in MIXTURE_STRATEGIES,
+        f"{key}.strategy",
+        f"unknown strategy {strategy!r}; allowed: {', '.join(MIXTURE_STRATEGIES)}",
+    )
     _require(_positive(temperature), f"{key}.temperature", f"must be a number > 0, not {temperature}")
     for name, value in weights.items():
         _require(math.isfinite(value) and value >= 0, f"{key}.weights.{name}", f"must be a number >= 0, not {value}")

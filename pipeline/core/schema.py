@@ -34,29 +34,62 @@ QUALITY_COLUMNS = {
     "sentences": (pa.int32(), int, "Sentences after C4 line cleaning"),
     "c4_lines_removed": (pa.int32(), int, "Lines C4 cleaning removed from the extracted text"),
     "punctuated_line_frac": (pa.float32(), float, "Share of lines ending in terminal punctuation (FineWeb)"),
-    "duplicate_5gram_char_frac": (pa.float32(), float, "Share of characters in duplicated word 5-grams (Gopher repetition)"),
+    "duplicate_5gram_char_frac": (
+        pa.float32(),
+        float,
+        "Share of characters in duplicated word 5-grams (Gopher repetition)",
+    ),
 }
 
 SCHEMA = pa.schema(
     [
-        _field("id", pa.string(), "Stable document id: blake2b of (source file, member offset, record index), 20 hex chars", False),
+        _field(
+            "id",
+            pa.string(),
+            "Stable document id: blake2b of (source file, member offset, record index), 20 hex chars",
+            False,
+        ),
         _field("text", pa.string(), "Extracted main text, UTF-8", False),
         _field("url", pa.string(), "WARC-Target-URI of the capture"),
         _field("host", pa.string(), "Lower-cased host name of the URL"),
         # dictionary-typed so it merges with the `domain=<tag>` hive partition readers infer
-        _field("domain", pa.dictionary(pa.int32(), pa.string()), "Domain tag, also the `domain=<tag>` folder ('unknown' until domain tagging runs)"),
-        _field("domain_rule", pa.string(), "The rule or model that set `domain`, e.g. host:wikipedia.org, tld:gov, content:code"),
+        _field(
+            "domain",
+            pa.dictionary(pa.int32(), pa.string()),
+            "Domain tag, also the `domain=<tag>` folder ('unknown' until domain tagging runs)",
+        ),
+        _field(
+            "domain_rule",
+            pa.string(),
+            "The rule or model that set `domain`, e.g. host:wikipedia.org, tld:gov, content:code",
+        ),
         _field("lang", pa.string(), "fastText lid.176 language code (ISO 639-1 where one exists)"),
         _field("lang_score", pa.float32(), "lid.176 top-1 probability"),
-        _field("quality_score", pa.float32(), "P(high quality) from the fastText quality classifier; null when not scored (other languages, classifier off)"),
+        _field(
+            "quality_score",
+            pa.float32(),
+            "P(high quality) from the fastText quality classifier; null when not scored (other languages, classifier off)",
+        ),
         _field("toxicity_score", pa.float32(), "Toxicity classifier score in [0, 1]; null until the safety stage runs"),
-        _field("pii_counts", pa.list_(PII_COUNT), "PII redactions per entity type (e.g. EMAIL_ADDRESS: 2); empty until the safety stage runs"),
-        _field("dup_cluster_size", pa.int32(), "Size of the near-duplicate cluster this survivor stands for (1 = unique)"),
+        _field(
+            "pii_counts",
+            pa.list_(PII_COUNT),
+            "PII redactions per entity type (e.g. EMAIL_ADDRESS: 2); empty until the safety stage runs",
+        ),
+        _field(
+            "dup_cluster_size", pa.int32(), "Size of the near-duplicate cluster this survivor stands for (1 = unique)"
+        ),
         _field("token_estimate", pa.int32(), "ceil(UTF-8 bytes / 4): a tokenizer-free token estimate"),
-        _field("crawl", pa.string(), "Crawl id such as CC-MAIN-2024-22 (from warcinfo or the file path); empty if unknown"),
+        _field(
+            "crawl", pa.string(), "Crawl id such as CC-MAIN-2024-22 (from warcinfo or the file path); empty if unknown"
+        ),
         _field("fetch_time", pa.timestamp("us", tz="UTC"), "WARC-Date of the capture"),
         _field("source_file", pa.string(), "The WARC/ARC/WET file as given (path, s3:// or https:// URI)"),
-        _field("source_offset", pa.int64(), "Byte offset of the record's gzip member in source_file (Common Crawl index convention)"),
+        _field(
+            "source_offset",
+            pa.int64(),
+            "Byte offset of the record's gzip member in source_file (Common Crawl index convention)",
+        ),
         _field("warc_record_id", pa.string(), "WARC-Record-ID (urn:uuid:...); empty for ARC records, which have none"),
         _field("charset", pa.string(), "Codec the HTML was decoded with"),
         _field("extractor", pa.string(), "Text extraction backend: trafilatura, resiliparse or wet"),
@@ -124,5 +157,3 @@ def schema_markdown() -> str:
         doc = field.metadata[b"doc"].decode()
         lines.append(f"| `{field.name}` | `{field.type}`{'' if field.nullable else ' not null'} | {doc} |")
     return "\n".join(lines)
-
-

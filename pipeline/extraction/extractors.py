@@ -6,7 +6,7 @@ the extraction sandbox process (see `sandbox.py`), which enforces the time limit
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from pipeline.config import ExtractConfig
 

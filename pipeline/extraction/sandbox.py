@@ -98,7 +98,7 @@ class ExtractionSandbox:
             self._conn.close()
             self._conn = None
 
-    def __enter__(self) -> "ExtractionSandbox":
+    def __enter__(self) -> ExtractionSandbox:
         self.start()
         return self
 

@@ -24,9 +24,18 @@ import dataclasses
 import apache_beam as beam
 
 from filters.quality import assess
+from pipeline.accounting.guard import (
+    DEAD_LETTER,
+    DROPPED,
+    BeamCounter,
+    StageFn,
+    StageOutput,
+    flatten_outputs,
+    rejected,
+    run_stage,
+)
 from pipeline.config import QualityConfig
 from pipeline.core.records import Document, DropReason, Rejection
-from pipeline.accounting.guard import DEAD_LETTER, DROPPED, BeamCounter, StageFn, StageOutput, flatten_outputs, rejected, run_stage
 
 STAGE = "ApplyQuality"
 _QUANTILES = 1001  # the top-fraction cut: score quantiles every 0.1%
@@ -66,7 +75,9 @@ class _ApplyQualityFn(StageFn):
             min_score = self._config.classifier.min_score
             if min_score is not None and score < min_score:
                 detail = f"quality_classifier quality_score={score:.4g}"
-                yield rejected(Rejection(STAGE, DropReason.QUALITY_SCORE_TOO_LOW, doc.id, doc.url, detail), self._counter)
+                yield rejected(
+                    Rejection(STAGE, DropReason.QUALITY_SCORE_TOO_LOW, doc.id, doc.url, detail), self._counter
+                )
                 return
             doc = dataclasses.replace(doc, quality_score=score)
         yield doc
@@ -91,7 +102,9 @@ class _KeepTopFn(StageFn):
             yield doc
         else:
             detail = f"quality_classifier quality_score={doc.quality_score:.4g} < cut={cut:.4g}"
-            yield rejected(Rejection(STAGE, DropReason.BELOW_QUALITY_TOP_FRACTION, doc.id, doc.url, detail), self._counter)
+            yield rejected(
+                Rejection(STAGE, DropReason.BELOW_QUALITY_TOP_FRACTION, doc.id, doc.url, detail), self._counter
+            )
 
 
 class ApplyQuality(beam.PTransform):
@@ -111,5 +124,6 @@ class ApplyQuality(beam.PTransform):
             | "Cut" >> beam.Map(top_fraction_cut, fraction)
         )
         top = applied.kept | "KeepTop" >> beam.ParDo(_KeepTopFn(), beam.pvalue.AsSingleton(cut)).with_outputs(
-            DROPPED, DEAD_LETTER, main="kept")
+            DROPPED, DEAD_LETTER, main="kept"
+        )
         return flatten_outputs("Drops", top.kept, [applied, StageOutput(top.kept, top[DROPPED], top[DEAD_LETTER])])

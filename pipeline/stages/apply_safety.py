@@ -15,9 +15,9 @@ import apache_beam as beam
 from classifiers.toxicity import ToxicityScorer
 from filters.pii import PiiRedactor, judge_pii
 from filters.url_blocklist import UrlBlocklist
+from pipeline.accounting.guard import BeamCounter, StageFn, StageOutput, rejected, run_stage
 from pipeline.config import SafetyConfig
 from pipeline.core.records import Document, DropReason, Rejection
-from pipeline.accounting.guard import BeamCounter, StageFn, StageOutput, rejected, run_stage
 
 STAGE = "ApplySafety"
 
@@ -45,7 +45,9 @@ class _ApplySafetyFn(StageFn):
         if self._toxicity is not None:
             toxicity = round(self._toxicity.score(doc.text), 4)
             if toxicity > self._config.toxicity.max_score:
-                yield rejected(Rejection(STAGE, DropReason.TOXIC, doc.id, doc.url, f"score={toxicity:.3f}"), self._counter)
+                yield rejected(
+                    Rejection(STAGE, DropReason.TOXIC, doc.id, doc.url, f"score={toxicity:.3f}"), self._counter
+                )
                 return
         text, counts = doc.text, {}
         if self._pii is not None:

@@ -66,19 +66,33 @@ import apache_beam as beam
 
 from filters.minhash import EMPTY, MinHasher, band_keys
 from filters.text_normalization import normalize_url, normalized_code_points
+from pipeline.accounting.guard import (
+    DEAD_LETTER,
+    DROPPED,
+    BeamCounter,
+    StageError,
+    StageFn,
+    StageOutput,
+    dead_lettered,
+    flatten_outputs,
+    rejected,
+)
+from pipeline.accounting.packing import pack, unpack
 from pipeline.config import DedupConfig
-from pipeline.stages.connected_components import ConnectedComponents
 from pipeline.core.layout import CLUSTERS_DIR, under
 from pipeline.core.records import Document, DropReason, Rejection
-from pipeline.accounting.packing import pack, unpack
 from pipeline.core.schema import parse_warc_date
-from pipeline.accounting.guard import DEAD_LETTER, DROPPED, BeamCounter, StageError, StageFn, StageOutput, dead_lettered, flatten_outputs, rejected
+from pipeline.stages.connected_components import ConnectedComponents
 
 STAGE = "Deduplicate"
 STATS = "stats"
 SIGNATURE_FAILED = "signature_failed"
 _KEPT = "kept="  # a dedup drop's detail: _KEPT + the id of the document that survived in its place
-_CLUSTER_STEPS = {DropReason.URL_DUPLICATE: "url", DropReason.EXACT_DUPLICATE: "exact", DropReason.NEAR_DUPLICATE: "near"}
+_CLUSTER_STEPS = {
+    DropReason.URL_DUPLICATE: "url",
+    DropReason.EXACT_DUPLICATE: "exact",
+    DropReason.NEAR_DUPLICATE: "near",
+}
 STAT_NAMES = ("lsh_buckets_capped", "lsh_members_capped", "candidate_edges", "unsettled_nodes")
 _SIGNATURE_BATCH = 128  # documents per MinHasher call: amortizes numpy's per-call cost (~4x faster than one by one)
 
@@ -137,7 +151,9 @@ class _KeepLatestFetchFn(_GroupFn):
                 kept = True
                 yield doc
             else:
-                yield rejected(Rejection(STAGE, DropReason.URL_DUPLICATE, doc.id, doc.url, _KEPT + best[1]), self._counter)
+                yield rejected(
+                    Rejection(STAGE, DropReason.URL_DUPLICATE, doc.id, doc.url, _KEPT + best[1]), self._counter
+                )
 
 
 class _KeepOnePerTextFn(_GroupFn):
@@ -155,7 +171,9 @@ class _KeepOnePerTextFn(_GroupFn):
                 kept = True
                 yield dataclasses.replace(doc, dup_cluster_size=size)
             else:
-                yield rejected(Rejection(STAGE, DropReason.EXACT_DUPLICATE, doc.id, doc.url, _KEPT + survivor), self._counter)
+                yield rejected(
+                    Rejection(STAGE, DropReason.EXACT_DUPLICATE, doc.id, doc.url, _KEPT + survivor), self._counter
+                )
 
 
 class _BandsFn(beam.DoFn):
@@ -263,7 +281,9 @@ class _ApplyNearDecisionFn(_GroupFn):
         absorbed = sum(groups["absorbed"])
         for doc in self.documents_of(joined):
             if survivors:
-                yield rejected(Rejection(STAGE, DropReason.NEAR_DUPLICATE, doc.id, doc.url, _KEPT + survivors[0]), self._counter)
+                yield rejected(
+                    Rejection(STAGE, DropReason.NEAR_DUPLICATE, doc.id, doc.url, _KEPT + survivors[0]), self._counter
+                )
             elif absorbed:
                 yield dataclasses.replace(doc, dup_cluster_size=doc.dup_cluster_size + absorbed)
             else:
@@ -329,8 +349,12 @@ class DedupNearTexts(beam.PTransform):
             | "Absorbed" >> beam.CombinePerKey(sum)  # (survivor id, documents absorbed)
         )
         results = (
-            {"doc": docs | "KeyById" >> beam.Map(lambda doc: (doc.id, pack(doc))), "survivor": survivor_of, "absorbed": absorbed,
-             "failed": signed[SIGNATURE_FAILED]}
+            {
+                "doc": docs | "KeyById" >> beam.Map(lambda doc: (doc.id, pack(doc))),
+                "survivor": survivor_of,
+                "absorbed": absorbed,
+                "failed": signed[SIGNATURE_FAILED],
+            }
             | "JoinDecisions" >> beam.CoGroupByKey()
             | "ApplyDecisions" >> beam.ParDo(_ApplyNearDecisionFn()).with_outputs(DROPPED, DEAD_LETTER, main="kept")
         )

@@ -6,10 +6,10 @@ from urllib.parse import urlsplit
 
 import apache_beam as beam
 
+from pipeline.accounting.guard import BeamCounter, StageFn, StageOutput, rejected, run_stage
 from pipeline.config import ExtractConfig
 from pipeline.core.records import Capture, Document, DropReason, Rejection
 from pipeline.extraction.sandbox import ExtractionSandbox, SandboxResult
-from pipeline.accounting.guard import BeamCounter, StageFn, StageOutput, rejected, run_stage
 
 STAGE = "ExtractText"
 
@@ -76,5 +76,3 @@ class ExtractText(beam.PTransform):
 
     def expand(self, captures) -> StageOutput:
         return run_stage(captures, "Extract", _ExtractFn(self._config))
-
-

@@ -7,9 +7,9 @@ import dataclasses
 import apache_beam as beam
 
 from classifiers.langid import LanguageIdentifier, judge_language
+from pipeline.accounting.guard import BeamCounter, StageFn, StageOutput, rejected, run_stage
 from pipeline.config import LangIdConfig
 from pipeline.core.records import Document, Rejection
-from pipeline.accounting.guard import BeamCounter, StageFn, StageOutput, rejected, run_stage
 
 STAGE = "IdentifyLanguage"
 
@@ -28,7 +28,10 @@ class _IdentifyLanguageFn(StageFn):
         # PCollection[Document] -> PCollection[Document] with lang, lang_score
         prediction = self._identifier.predict(doc.text)
         verdict = judge_language(
-            prediction, min_score=self._config.min_score, languages=self._config.languages, thresholds=self._config.thresholds
+            prediction,
+            min_score=self._config.min_score,
+            languages=self._config.languages,
+            thresholds=self._config.thresholds,
         )
         if not verdict.keep:
             detail = f"{prediction.lang}:{prediction.score:.2f}"

@@ -6,13 +6,13 @@ import logging
 
 import apache_beam as beam
 
-from pipeline.config import IngestConfig
-from pipeline.core.records import Capture, DropReason, Rejection
+from pipeline.accounting.guard import DROPPED, BeamCounter, StageOutput, rejected
 from pipeline.accounting.packing import pack, unpack
 from pipeline.accounting.progress import ProgressWriter
-from pipeline.warc.sources import expand_inputs, open_input
-from pipeline.accounting.guard import DROPPED, BeamCounter, StageOutput, rejected
+from pipeline.config import IngestConfig
+from pipeline.core.records import Capture, DropReason, Rejection
 from pipeline.warc.reader import STAGE, read_archive
+from pipeline.warc.sources import expand_inputs, open_input
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,9 @@ class _ReadArchiveFn(beam.DoFn):
         except Exception as err:  # noqa: BLE001 -- retries are exhausted: count it, keep the run going
             log.error("ReadWarc: cannot read %s: %s", uri, type(err).__name__)
             self._progress.add()
-            yield rejected(Rejection(STAGE, DropReason.UNREADABLE_INPUT, url=uri, detail=type(err).__name__), self._counter)
+            yield rejected(
+                Rejection(STAGE, DropReason.UNREADABLE_INPUT, url=uri, detail=type(err).__name__), self._counter
+            )
 
     def finish_bundle(self) -> None:
         self._progress.flush()
@@ -74,8 +76,12 @@ class ReadWarc(beam.PTransform):
         self._config = config
         self._progress_dir = progress_dir
         self._spread = spreads_records(config.spread_records, len(self._files), workers)
-        log.info("ReadWarc: %d input files, %d workers: %s", len(self._files), workers,
-                 "records spread over the workers" if self._spread else "each worker reads whole files")
+        log.info(
+            "ReadWarc: %d input files, %d workers: %s",
+            len(self._files),
+            workers,
+            "records spread over the workers" if self._spread else "each worker reads whole files",
+        )
 
     @property
     def files(self) -> list[str]:
@@ -86,7 +92,8 @@ class ReadWarc(beam.PTransform):
             pbegin
             | "ListFiles" >> beam.Create(self._files)
             | "SpreadFiles" >> beam.Reshuffle()
-            | "ReadRecords" >> beam.ParDo(_ReadArchiveFn(self._config, self._progress_dir)).with_outputs(DROPPED, main="kept")
+            | "ReadRecords"
+            >> beam.ParDo(_ReadArchiveFn(self._config, self._progress_dir)).with_outputs(DROPPED, main="kept")
         )
         if not self._spread:
             return StageOutput(results.kept, results[DROPPED])

@@ -15,9 +15,9 @@ import apache_beam as beam
 
 from classifiers.domain import DomainClassifier
 from filters.domain_rules import OTHER, DomainRules
+from pipeline.accounting.guard import BeamCounter, StageFn, StageOutput, run_stage
 from pipeline.config import DomainsConfig
 from pipeline.core.records import Document
-from pipeline.accounting.guard import BeamCounter, StageFn, StageOutput, run_stage
 
 STAGE = "TagDomains"
 
@@ -27,8 +27,9 @@ def classifier_rule(model_path: str) -> str:
     return f"classifier:{os.path.basename(model_path)}"
 
 
-def decide_domain(doc: Document, rules: DomainRules, classifier: DomainClassifier | None,
-                  config: DomainsConfig) -> tuple[str, str]:
+def decide_domain(
+    doc: Document, rules: DomainRules, classifier: DomainClassifier | None, config: DomainsConfig
+) -> tuple[str, str]:
     """`(tag, rule_id)` for one document, by the rules and the optional model as `config` says."""
     settings = config.classifier
     if classifier is not None and settings.mode == "replace":

@@ -10,7 +10,6 @@ rewrites it whole.
 from __future__ import annotations
 
 import math
-import uuid
 import zlib
 
 import apache_beam as beam
@@ -18,10 +17,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
-from pipeline.config import OutputConfig
-from pipeline.core.records import Document
 from pipeline.accounting.packing import pack, unpack
-from pipeline.core.layout import shard_path, temporary_path, under
+from pipeline.config import OutputConfig
+from pipeline.core.layout import shard_path, temporary_path
+from pipeline.core.records import Document
 from pipeline.core.schema import SCHEMA, document_to_row
 
 
@@ -88,10 +87,13 @@ class WriteShards(beam.PTransform):
     def expand(self, docs):
         rows = docs | "ToRow" >> beam.Map(packed_row)
         # PCollection[(domain, n_docs)], a small side input
-        counts = rows | "DomainOf" >> beam.Map(lambda row: row[0]) | "CountPerDomain" >> beam.combiners.Count.PerElement()
+        counts = (
+            rows | "DomainOf" >> beam.Map(lambda row: row[0]) | "CountPerDomain" >> beam.combiners.Count.PerElement()
+        )
         return (
             rows
-            | "AssignShard" >> beam.Map(assign_shard, counts=beam.pvalue.AsDict(counts), rows_per_shard=self._config.rows_per_shard)
+            | "AssignShard"
+            >> beam.Map(assign_shard, counts=beam.pvalue.AsDict(counts), rows_per_shard=self._config.rows_per_shard)
             | "GroupShards" >> beam.GroupByKey()
             | "WriteParquet" >> beam.ParDo(_WriteShardFn(self._output_dir, self._config))
         )

@@ -17,15 +17,30 @@ _META_SCAN_BYTES = 4096  # HTML5 puts the <meta> in the first 1024 bytes; leave 
 _DETECT_BYTES = 64 * 1024  # detection on a prefix: it is slow on large pages
 _MAX_CHAR_BYTES = 4  # longest character in the multi-byte charsets of the web (UTF-8, GB18030)
 _SUPERSETS = {
-    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030",
-    "shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932", "x-sjis": "cp932", "ms_kanji": "cp932",
-    "euc-kr": "cp949", "ks_c_5601-1987": "cp949",
-    "iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252",
-    "iso-8859-9": "cp1254", "tis-620": "cp874", "iso-8859-11": "cp874",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "shift_jis": "cp932",
+    "shift-jis": "cp932",
+    "sjis": "cp932",
+    "x-sjis": "cp932",
+    "ms_kanji": "cp932",
+    "euc-kr": "cp949",
+    "ks_c_5601-1987": "cp949",
+    "iso-8859-1": "cp1252",
+    "latin1": "cp1252",
+    "latin-1": "cp1252",
+    "us-ascii": "cp1252",
+    "ascii": "cp1252",
+    "iso-8859-9": "cp1254",
+    "tis-620": "cp874",
+    "iso-8859-11": "cp874",
     "big5": "big5hkscs",
     # WHATWG reads a UTF-16 label on ASCII-compatible bytes as UTF-8; real UTF-16
     # HTML is full of NUL bytes and decodes through its BOM or detection instead.
-    "utf-16": "utf-8", "utf-16le": "utf-8", "utf-16be": "utf-8",
+    "utf-16": "utf-8",
+    "utf-16le": "utf-8",
+    "utf-16be": "utf-8",
 }
 # Python's cp1252 leaves 0x81, 0x8D, 0x8F, 0x90 and 0x9D undefined; WHATWG
 # windows-1252 maps them to the C1 controls of the same value, so a page labelled

@@ -19,10 +19,16 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecordLoader
 
 from pipeline.config import IngestConfig
-from pipeline.warc.decoding import charset_from_content_type, decode_html, is_binary
 from pipeline.core.records import Capture, DropReason, Provenance, Rejection, describe_error
-from pipeline.warc.gzip_members import (GZIP_MAGIC, CorruptMemberError, InflationBombError, MemberReader, RawStream,
-                                   TruncatedMemberError)
+from pipeline.warc.decoding import charset_from_content_type, decode_html, is_binary
+from pipeline.warc.gzip_members import (
+    GZIP_MAGIC,
+    CorruptMemberError,
+    InflationBombError,
+    MemberReader,
+    RawStream,
+    TruncatedMemberError,
+)
 
 STAGE = "ReadWarc"
 _CRAWL_ID = re.compile(r"CC-MAIN-\d{4}-\d{2}")
@@ -117,8 +123,9 @@ def read_archive(stream: BinaryIO, source: str, config: IngestConfig) -> Iterato
                 yield _reject(state, DropReason.CORRUPT_RECORD, offset, index, type(err).__name__)
 
 
-def _read_records(stream: MemberReader | RawStream, state: _FileState, offset: int,
-                  config: IngestConfig) -> Generator[Capture | Rejection, None, tuple[int, Exception] | None]:
+def _read_records(
+    stream: MemberReader | RawStream, state: _FileState, offset: int, config: IngestConfig
+) -> Generator[Capture | Rejection, None, tuple[int, Exception] | None]:
     """Yield one result per record of `stream`; on an error, return (index of the record lost, error).
 
     Each result is held back until the bytes after its record have been read: a
@@ -146,15 +153,18 @@ def _read_records(stream: MemberReader | RawStream, state: _FileState, offset: i
     return None
 
 
-def _check_ending(held: Capture | Rejection, bad_ending: bool, state: _FileState, offset: int,
-                  index: int) -> Capture | Rejection:
+def _check_ending(
+    held: Capture | Rejection, bad_ending: bool, state: _FileState, offset: int, index: int
+) -> Capture | Rejection:
     """A record not followed by blank lines had a too-short Content-Length: its payload is cut."""
     if bad_ending:
         return _reject(state, DropReason.CORRUPT_RECORD, offset, index, "Content-Length too short", held.url)
     return held
 
 
-def _reject(state: _FileState, reason: DropReason, offset: int, index: int, detail: str = "", url: str = "") -> Rejection:
+def _reject(
+    state: _FileState, reason: DropReason, offset: int, index: int, detail: str = "", url: str = ""
+) -> Rejection:
     return Rejection(STAGE, reason, record_id(state.source, offset, index), url, detail)
 
 
@@ -167,7 +177,9 @@ def _classify_guarded(record, state: _FileState, offset: int, index: int, config
         raise
     except Exception as err:  # noqa: BLE001 -- a poison record must not end the file
         detail = f"{describe_error(err)} (member at {offset}, record {index})"
-        return _reject(state, DropReason.STAGE_ERROR, offset, index, detail, record.rec_headers.get_header("WARC-Target-URI") or "")
+        return _reject(
+            state, DropReason.STAGE_ERROR, offset, index, detail, record.rec_headers.get_header("WARC-Target-URI") or ""
+        )
 
 
 def _classify(record, state: _FileState, offset: int, index: int, config: IngestConfig) -> Capture | Rejection:
@@ -214,10 +226,14 @@ def _classify(record, state: _FileState, offset: int, index: int, config: Ingest
     if decoded is None:
         return _reject(state, DropReason.DECODE_ERROR, offset, index, "charset", url)
     html, charset = decoded
-    return Capture(record_id(state.source, offset, index), url, html, _provenance(record, state, offset, index), charset)
+    return Capture(
+        record_id(state.source, offset, index), url, html, _provenance(record, state, offset, index), charset
+    )
 
 
-def _text_capture(record, state: _FileState, offset: int, index: int, url: str, config: IngestConfig) -> Capture | Rejection:
+def _text_capture(
+    record, state: _FileState, offset: int, index: int, url: str, config: IngestConfig
+) -> Capture | Rejection:
     """A WET `conversion` record: text Common Crawl already extracted (UTF-8)."""
     payload = record.content_stream().read(config.max_payload_bytes + 1)
     if len(payload) > config.max_payload_bytes:
@@ -225,7 +241,14 @@ def _text_capture(record, state: _FileState, offset: int, index: int, url: str, 
     if not payload.strip():
         return _reject(state, DropReason.EMPTY_PAYLOAD, offset, index, url=url)
     text = payload.decode("utf-8", "replace")
-    return Capture(record_id(state.source, offset, index), url, text, _provenance(record, state, offset, index), "utf-8", is_text=True)
+    return Capture(
+        record_id(state.source, offset, index),
+        url,
+        text,
+        _provenance(record, state, offset, index),
+        "utf-8",
+        is_text=True,
+    )
 
 
 def _provenance(record, state: _FileState, offset: int, index: int) -> Provenance:
@@ -235,7 +258,9 @@ def _provenance(record, state: _FileState, offset: int, index: int) -> Provenanc
         source_offset=offset,
         record_index=index,
         # ARC has no record ids: warcio invents a random one per read, which would make reruns differ
-        warc_record_id="" if getattr(record, "from_arc", False) else (headers.get_header("WARC-Record-ID") or "").strip("<>"),
+        warc_record_id=""
+        if getattr(record, "from_arc", False)
+        else (headers.get_header("WARC-Record-ID") or "").strip("<>"),
         crawl=state.crawl,
         fetch_time=headers.get_header("WARC-Date") or "",
     )

@@ -18,7 +18,8 @@ import os
 import time
 import urllib.error
 import urllib.request
-from typing import BinaryIO, Callable
+from collections.abc import Callable
+from typing import BinaryIO
 
 from pipeline.config import IngestConfig, S3Config
 
@@ -74,7 +75,9 @@ def _expand_one(spec: str, config: IngestConfig) -> list[str]:
         return [spec]
     path = os.path.expanduser(spec)
     if os.path.isdir(path):
-        return sorted(p for p in glob.glob(os.path.join(path, "**", "*"), recursive=True) if p.endswith(ARCHIVE_SUFFIXES))
+        return sorted(
+            p for p in glob.glob(os.path.join(path, "**", "*"), recursive=True) if p.endswith(ARCHIVE_SUFFIXES)
+        )
     if glob.has_magic(path):
         return sorted(p for p in glob.glob(path, recursive=True) if os.path.isfile(p))
     return [path] if os.path.isfile(path) else []
@@ -223,7 +226,14 @@ class ResumableStream(io.RawIOBase):
             except Exception as err:  # noqa: BLE001 -- filtered by _is_retryable
                 if attempt == self._attempts or not _is_retryable(err):
                     raise
-                log.warning("%s: %s at byte %d; retry %d/%d", self._name, type(err).__name__, self._offset, attempt, self._attempts)
+                log.warning(
+                    "%s: %s at byte %d; retry %d/%d",
+                    self._name,
+                    type(err).__name__,
+                    self._offset,
+                    attempt,
+                    self._attempts,
+                )
                 self._discard_body()
                 time.sleep(min(self._backoff_s * 2 ** (attempt - 1), 20.0))
 

@@ -10,8 +10,14 @@ from pathlib import Path
 import pytest
 from conftest import skip_or_fail  # tests/ is on sys.path: pytest puts conftest.py's folder there
 
-from classifiers.domain import (DOMAIN_PARAMS, ClassMetrics, DomainClassifier, multiclass_metrics, domain_model_input,
-                                train_domain_model)
+from classifiers.domain import (
+    DOMAIN_PARAMS,
+    ClassMetrics,
+    DomainClassifier,
+    domain_model_input,
+    multiclass_metrics,
+    train_domain_model,
+)
 from classifiers.training import Example
 from filters.domain_rules import DomainRules
 
@@ -32,7 +38,10 @@ def test_multiclass_metrics():
 
 
 def test_domain_model_input():
-    assert domain_model_input("Posted 12 March 2021 --\nRe: Printer_not found!") == "posted 00 march 0000 re printer not found"
+    assert (
+        domain_model_input("Posted 12 March 2021 --\nRe: Printer_not found!")
+        == "posted 00 march 0000 re printer not found"
+    )
 
 
 def test_labels_must_be_tags():
@@ -67,7 +76,9 @@ def test_train_on_rule_labelled_pages(labelled_pages, tmp_path):
     assert len(labelled_pages) == 3 * PER_TAG
     taxonomy = DomainRules.load().taxonomy
     # unquantized: quantizing adds ~6 s here and is covered by the toxicity model's tests
-    result = train_domain_model(labelled_pages, taxonomy, seed=0, params=dataclasses.replace(DOMAIN_PARAMS, quantize=False))
+    result = train_domain_model(
+        labelled_pages, taxonomy, seed=0, params=dataclasses.replace(DOMAIN_PARAMS, quantize=False)
+    )
     held_out = result.held_out
     assert result.train_size == 3 * (PER_TAG - 12) and held_out.n == 36
     assert set(held_out.per_class) <= set(TAGS)
@@ -90,12 +101,17 @@ def test_train_on_rule_labelled_pages(labelled_pages, tmp_path):
 def test_cli_trains_and_evaluates_a_domain_model(tmp_path, capsys):
     from gristmill.cli import main
 
-    topics = {"code": "import os def main return self value print function class",
-              "news": "minister said police reported election government week official statement",
-              "other": "garden flowers summer walk river village lunch friends"}
+    topics = {
+        "code": "import os def main return self value print function class",
+        "news": "minister said police reported election government week official statement",
+        "other": "garden flowers summer walk river village lunch friends",
+    }
     words = {tag: text.split() for tag, text in topics.items()}
-    rows = [{"text": " ".join(words[tag][(i + j) % len(words[tag])] for j in range(12)), "label": tag}
-            for tag in topics for i in range(15)]
+    rows = [
+        {"text": " ".join(words[tag][(i + j) % len(words[tag])] for j in range(12)), "label": tag}
+        for tag in topics
+        for i in range(15)
+    ]
     data = tmp_path / "labelled.jsonl"
     data.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     model = tmp_path / "domain.ftz"

@@ -16,7 +16,9 @@ def identifier() -> LanguageIdentifier:
 
 def test_real_sentences_in_twelve_languages(identifier, shared_data: Path):
     for lang in LANGS:
-        lines = (shared_data / "langid" / "lingua" / "sentences" / f"{lang}.txt").read_text(encoding="utf-8").splitlines()
+        lines = (
+            (shared_data / "langid" / "lingua" / "sentences" / f"{lang}.txt").read_text(encoding="utf-8").splitlines()
+        )
         paragraph = " ".join(lines[:8])
         prediction = identifier.predict(paragraph)
         assert prediction.lang == lang, (lang, prediction)
@@ -26,7 +28,11 @@ def test_real_sentences_in_twelve_languages(identifier, shared_data: Path):
 def test_sentence_level_accuracy(identifier, shared_data: Path):
     correct = total = 0
     for lang in LANGS:
-        lines = (shared_data / "langid" / "lingua" / "sentences" / f"{lang}.txt").read_text(encoding="utf-8").splitlines()[:100]
+        lines = (
+            (shared_data / "langid" / "lingua" / "sentences" / f"{lang}.txt")
+            .read_text(encoding="utf-8")
+            .splitlines()[:100]
+        )
         correct += sum(identifier.predict(line).lang == lang for line in lines)
         total += len(lines)
     assert correct / total > 0.9

@@ -35,8 +35,8 @@ from classifiers.training import (
     stratified_folds,
 )
 from gristmill.cli import main
-from pipeline.core.mixture_config import MixtureConfig
 from pipeline.core.manifest import build_manifest
+from pipeline.core.mixture_config import MixtureConfig
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL_CARD = REPO / "classifiers" / "models" / "QUALITY_MODEL_CARD.md"
@@ -60,7 +60,9 @@ def test_quality_model_input():
 def test_labels():
     assert [is_high_quality_label(label) for label in ("1", "true", "HQ", "high", "positive ")] == [True] * 5
     assert [is_high_quality_label(label) for label in ("0", "False", "lq", "low", "negative")] == [False] * 5
-    with pytest.raises(ValueError, match=r"label 'spam' is neither high quality \(1, high, hq, positive, true\) nor low quality"):
+    with pytest.raises(
+        ValueError, match=r"label 'spam' is neither high quality \(1, high, hq, positive, true\) nor low quality"
+    ):
         is_high_quality_label("spam")
 
 
@@ -110,16 +112,33 @@ def _gristmill_output(folder: Path, shards: dict[str, list[str]]) -> Path:
     for domain, texts in shards.items():
         relative = f"data/domain={domain}/part-00000-of-00001.parquet"
         _write_parquet(folder / relative, texts)
-        infos.append({"path": relative, "domain": domain, "rows": len(texts), "bytes": (folder / relative).stat().st_size, "tokens_estimate": 10})
-    manifest = build_manifest(infos, {"records_read": 9}, config_hash="test", inputs=[], schema_version=1, version="test",
-                              mixture=MixtureConfig())
+        infos.append(
+            {
+                "path": relative,
+                "domain": domain,
+                "rows": len(texts),
+                "bytes": (folder / relative).stat().st_size,
+                "tokens_estimate": 10,
+            }
+        )
+    manifest = build_manifest(
+        infos,
+        {"records_read": 9},
+        config_hash="test",
+        inputs=[],
+        schema_version=1,
+        version="test",
+        mixture=MixtureConfig(),
+    )
     (folder / "manifest.json").write_text(json.dumps(manifest))
     return folder
 
 
 def test_load_texts_from_every_kind_of_source(tmp_path):
     (tmp_path / "docs.txt").write_text("first doc\n\nsecond doc\n")
-    (tmp_path / "docs.jsonl").write_text('{"text": "json one", "label": 1}\n\n{"text": "json\\ntwo", "url": "x"}\n{"text": " "}\n')
+    (tmp_path / "docs.jsonl").write_text(
+        '{"text": "json one", "label": 1}\n\n{"text": "json\\ntwo", "url": "x"}\n{"text": " "}\n'
+    )
     _write_parquet(tmp_path / "docs.parquet", ["pq one", "", "pq two"])
     out = _gristmill_output(tmp_path / "out", {"news": ["news a", "news b"], "blog": ["blog a"]})
     assert load_texts(tmp_path / "docs.txt") == ["first doc", "second doc"]
@@ -202,8 +221,12 @@ def test_cli_train_and_eval_roundtrip(tmp_path, dclm, capsys):
     model = tmp_path / "models" / "q.ftz"
     assert main(["classifiers", "train", "quality", "--data", str(data), "--folds", "3", "--output", str(model)]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"^trained quality on 100 documents \(125 labelled, 0 positive, 0 negative\)", out, re.MULTILINE), out
-    assert re.search(r"^3-fold cross-validation on all 125 documents .*ROC AUC 0\.\d{3} ± 0\.\d{3}, P@10% ", out, re.MULTILINE), out
+    assert re.search(
+        r"^trained quality on 100 documents \(125 labelled, 0 positive, 0 negative\)", out, re.MULTILINE
+    ), out
+    assert re.search(
+        r"^3-fold cross-validation on all 125 documents .*ROC AUC 0\.\d{3} ± 0\.\d{3}, P@10% ", out, re.MULTILINE
+    ), out
     assert re.search(r"^high vs low quality\s+25\s+14\s+0\.560\s+0\.\d{4}\s+", out, re.MULTILINE), out
     assert model.is_file() and model.stat().st_size < 1_000_000
     assert main(["classifiers", "eval", "--task", "quality", "--model", str(model), "--data", str(data)]) == 0
@@ -217,22 +240,38 @@ def test_cli_trains_on_positive_and_negative_piles(tmp_path, dclm, capsys):
     (tmp_path / "hq.jsonl").write_text("".join(json.dumps({"text": e.text}) + "\n" for e in examples if e.label == "1"))
     crawl = _gristmill_output(tmp_path / "crawl", {"unknown": [e.text for e in examples if e.label == "0"]})
     model = tmp_path / "q.ftz"
-    argv = ["classifiers", "train", "quality", "--positives", str(tmp_path / "hq.jsonl"), "--negatives", str(crawl),
-            "--max-per-source", "60", "--folds", "0", "--output", str(model)]
+    argv = [
+        "classifiers",
+        "train",
+        "quality",
+        "--positives",
+        str(tmp_path / "hq.jsonl"),
+        "--negatives",
+        str(crawl),
+        "--max-per-source",
+        "60",
+        "--folds",
+        "0",
+        "--output",
+        str(model),
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "(0 labelled, 60 positive, 60 negative)" in out and "cross-validation" not in out, out
     assert QualityScorer(str(model)).score(examples[0].text) > 0.0
 
 
-@pytest.mark.parametrize("extra, message", [
-    ([], "quality needs --data FILE (labelled), or both --positives and --negatives"),
-    (["--positives", "x.txt"], "quality needs --data FILE"),
-    (["--data", "{bad}"], "label 'spam' is neither high quality"),
-    (["--data", "{good}", "--clean-text", "x.txt"], "--clean-text does not apply to quality"),
-    (["--data", "{good}", "--max-per-source", "0"], "--max-per-source must be at least 1"),
-    (["--positives", "{missing}", "--negatives", "{good}"], "missing.txt: no such file"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ([], "quality needs --data FILE (labelled), or both --positives and --negatives"),
+        (["--positives", "x.txt"], "quality needs --data FILE"),
+        (["--data", "{bad}"], "label 'spam' is neither high quality"),
+        (["--data", "{good}", "--clean-text", "x.txt"], "--clean-text does not apply to quality"),
+        (["--data", "{good}", "--max-per-source", "0"], "--max-per-source must be at least 1"),
+        (["--positives", "{missing}", "--negatives", "{good}"], "missing.txt: no such file"),
+    ],
+)
 def test_cli_bad_input_exits_2_with_a_clear_message(tmp_path, capsys, extra, message):
     (tmp_path / "bad.jsonl").write_text('{"text": "a doc", "label": "spam"}\n')
     (tmp_path / "good.jsonl").write_text('{"text": "a doc", "label": 1}\n{"text": "b doc", "label": 0}\n')
@@ -246,7 +285,22 @@ def test_cli_bad_input_exits_2_with_a_clear_message(tmp_path, capsys, extra, mes
 def test_cli_task_specific_flags(tmp_path, capsys):
     data = tmp_path / "good.jsonl"
     data.write_text('{"text": "a doc", "label": 1}\n')
-    assert main(["classifiers", "train", "toxicity", "--data", str(data), "--positives", "x", "--output", str(tmp_path / "m.ftz")]) == 2
+    assert (
+        main(
+            [
+                "classifiers",
+                "train",
+                "toxicity",
+                "--data",
+                str(data),
+                "--positives",
+                "x",
+                "--output",
+                str(tmp_path / "m.ftz"),
+            ]
+        )
+        == 2
+    )
     assert "--positives does not apply to toxicity" in capsys.readouterr().err
     assert main(["classifiers", "eval", "--task", "quality", "--data", str(data), "--documents"]) == 2
     assert "--documents applies to toxicity only" in capsys.readouterr().err
@@ -268,7 +322,14 @@ def test_model_card_rebuild_command_reaches_its_auc_floor(tmp_path, shared_data)
     argv, floor = _card_rebuild()
     output = tmp_path / "quality.ftz"
     argv[argv.index("--output") + 1] = str(output)
-    result = subprocess.run([sys.executable, "-m", "gristmill.cli", *argv[1:]], cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "gristmill.cli", *argv[1:]],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     auc = float(re.search(r"cross-validation .* ROC AUC (\d\.\d+) ±", result.stdout).group(1))
     assert auc >= floor, result.stdout

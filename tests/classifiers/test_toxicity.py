@@ -18,8 +18,8 @@ from classifiers.toxicity import (
     document_score,
     evaluate,
     is_toxic_label,
-    toxicity_model_input,
     split_passages,
+    toxicity_model_input,
 )
 from classifiers.training import load_examples, split_examples
 from gristmill.cli import main
@@ -45,29 +45,38 @@ TOXIC_RANT = (
 
 
 def test_toxicity_model_input():
-    assert toxicity_model_input("RT @some_user: Check THIS out!!! http://t.co/x1 &amp; sooooo good &#128514;") == \
-        "xxuser check this out xxurl soo good"
+    assert (
+        toxicity_model_input("RT @some_user: Check THIS out!!! http://t.co/x1 &amp; sooooo good &#128514;")
+        == "xxuser check this out xxurl soo good"
+    )
     assert toxicity_model_input("Don’t visit www.example.com/a?b=c, it's #awful") == "don't visit xxurl it's awful"
     assert toxicity_model_input("line one\nline two\t") == "line one line two"
     assert toxicity_model_input("") == ""
 
 
 def test_gendered_words_fold_together():
-    assert toxicity_model_input("She told her mother") == toxicity_model_input("He told his father") == "xxpron told xxpron father"
+    assert (
+        toxicity_model_input("She told her mother")
+        == toxicity_model_input("He told his father")
+        == "xxpron told xxpron father"
+    )
     assert toxicity_model_input("Women and girls") == "men and boys"
 
 
 def test_toxic_labels():
     assert [is_toxic_label(x) for x in ("hate", "offensive", "toxic", "1", "TRUE")] == [True] * 5
     assert [is_toxic_label(x) for x in ("neither", "clean", "0", "false")] == [False] * 4
-    with pytest.raises(ValueError, match=r"label 'spam' is neither toxic \(1, hate, offensive, toxic, true\) nor clean"):
+    with pytest.raises(
+        ValueError, match=r"label 'spam' is neither toxic \(1, hate, offensive, toxic, true\) nor clean"
+    ):
         is_toxic_label("spam")
 
 
 def test_passages_merge_short_lines_and_split_long_ones():
     assert split_passages("") == []
-    assert split_passages("Menu\nHome\nAbout us\nThe opening hours change in May.") == \
-        ["menu home about us the opening hours change in may"]
+    assert split_passages("Menu\nHome\nAbout us\nThe opening hours change in May.") == [
+        "menu home about us the opening hours change in may"
+    ]
     long_line = " ".join(f"w{i}" for i in range(45))
     pieces = split_passages(long_line)
     assert [len(p.split()) for p in pieces] == [15, 15, 15]  # 45 words: three equal pieces, not 20 + 20 + 5
@@ -127,7 +136,9 @@ def test_score_ignores_gender(scorer):
 
 def test_clean_text_about_identity_groups_is_kept(scorer):
     groups = ["black", "white", "asian", "mexican", "jewish", "muslim", "christian", "gay", "lesbian", "transgender"]
-    page = "\n".join(f"The {g} community organised a food drive at the library this weekend, and many families came." for g in groups)
+    page = "\n".join(
+        f"The {g} community organised a food drive at the library this weekend, and many families came." for g in groups
+    )
     assert scorer.score(page) < MAX_SCORE
 
 
@@ -144,8 +155,12 @@ def test_model_errors_are_specific(tmp_path):
 
 def test_cli_eval_prints_metrics(tmp_path, capsys):
     data = tmp_path / "labelled.jsonl"
-    rows = [{"text": TOXIC_RANT, "label": "toxic"}, {"text": CLEAN_PROSE, "label": "clean"},
-            {"text": "you stupid bitch", "label": 1}, {"text": "lovely weather for a picnic", "label": 0}]
+    rows = [
+        {"text": TOXIC_RANT, "label": "toxic"},
+        {"text": CLEAN_PROSE, "label": "clean"},
+        {"text": "you stupid bitch", "label": 1},
+        {"text": "lovely weather for a picnic", "label": 0},
+    ]
     data.write_text("\n".join(json.dumps(r) for r in rows))
     assert main(["classifiers", "eval", "--data", str(data)]) == 0
     out = capsys.readouterr().out
@@ -180,7 +195,9 @@ def test_model_card_rebuild_command_reaches_its_auc_floor(tmp_path, shared_data)
     argv, floor = _card_rebuild()
     output = tmp_path / "toxicity.ftz"
     argv[argv.index("--output") + 1] = str(output)
-    result = subprocess.run([sys.executable, "-m", "gristmill.cli", *argv[1:]], cwd=REPO, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "gristmill.cli", *argv[1:]], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     auc = float(re.search(r"^toxic vs clean .* (\d\.\d+)$", result.stdout, re.M).group(1))
     assert auc >= floor, result.stdout
@@ -224,7 +241,10 @@ def document_benchmark(scorer: ToxicityScorer, shared_data: Path, seed: int = 0)
     neither = [e.text for e in held_out if e.label == "neither"]
     pages = _web_pages(shared_data)
     english = [text for lang, text in pages if lang == "en"]
-    dclm = [json.loads(line)["text"] for line in (shared_data / "quality" / "dclm-annotations" / "majority_data.jsonl").open()]
+    dclm = [
+        json.loads(line)["text"]
+        for line in (shared_data / "quality" / "dclm-annotations" / "majority_data.jsonl").open()
+    ]
     rng = random.Random(seed)
     docs = {
         "clean: web, English": english,
@@ -234,7 +254,9 @@ def document_benchmark(scorer: ToxicityScorer, shared_data: Path, seed: int = 0)
         "toxic: web + 10% toxic tweets": [_with_tweets(t, toxic, 0.10, rng) for t in english],
         "toxic: web + 25% toxic tweets": [_with_tweets(t, toxic, 0.25, rng) for t in english],
         "toxic: web + 50% toxic tweets": [_with_tweets(t, toxic, 0.50, rng) for t in english],
-        "toxic: tweets only": ["\n".join(" ".join(rng.choice(toxic) for _ in range(3)) for _ in range(10)) for _ in range(150)],
+        "toxic: tweets only": [
+            "\n".join(" ".join(rng.choice(toxic) for _ in range(3)) for _ in range(10)) for _ in range(150)
+        ],
     }
     return {kind: np.array([scorer.score(text) for text in texts]) for kind, texts in docs.items()}
 
@@ -243,7 +265,10 @@ def document_benchmark(scorer: ToxicityScorer, shared_data: Path, seed: int = 0)
 def test_document_level_false_positives_and_recall(scorer, shared_data, capsys):
     scores = document_benchmark(scorer, shared_data)
     with capsys.disabled():
-        print(f"\ndocuments flagged (toxicity_score > t), shipped model:\n{'':34}" + "".join(f"{t:>8}" for t in (0.5, 0.7, 0.8, 0.9)))
+        print(
+            f"\ndocuments flagged (toxicity_score > t), shipped model:\n{'':34}"
+            + "".join(f"{t:>8}" for t in (0.5, 0.7, 0.8, 0.9))
+        )
         for kind, s in scores.items():
             print(f"{kind:<34}" + "".join(f"{(s > t).mean():>8.3f}" for t in (0.5, 0.7, 0.8, 0.9)) + f"   n={len(s)}")
     flagged = {kind: (s > MAX_SCORE).mean() for kind, s in scores.items()}

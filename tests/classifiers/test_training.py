@@ -32,10 +32,14 @@ def _write(tmp_path, name, text):
 
 
 def test_davidson_rows_become_named_labels(tmp_path):
-    path = _write(tmp_path, "d.csv", DAVIDSON_HEADER
-                  + '0,3,3,0,0,0,"a hateful ""quoted"" tweet"\n'
-                  + "1,3,0,3,0,1,an offensive tweet\n"
-                  + '2,3,0,0,3,2,"a tweet over\ntwo lines"\n')
+    path = _write(
+        tmp_path,
+        "d.csv",
+        DAVIDSON_HEADER
+        + '0,3,3,0,0,0,"a hateful ""quoted"" tweet"\n'
+        + "1,3,0,3,0,1,an offensive tweet\n"
+        + '2,3,0,0,3,2,"a tweet over\ntwo lines"\n',
+    )
     assert detect_format(path) == "davidson"
     assert load_examples(path) == [
         Example('a hateful "quoted" tweet', "hate"),
@@ -60,7 +64,7 @@ def test_davidson_short_row_and_missing_column(tmp_path):
 
 
 def test_generic_csv(tmp_path):
-    path = _write(tmp_path, "g.csv", "id,text,label\n7,You are lovely,0\n8,\"shut up, idiot\", 1 \n")
+    path = _write(tmp_path, "g.csv", 'id,text,label\n7,You are lovely,0\n8,"shut up, idiot", 1 \n')
     assert detect_format(path) == "csv"
     assert load_examples(path) == [Example("You are lovely", "0"), Example("shut up, idiot", "1")]
 
@@ -77,7 +81,11 @@ def test_generic_csv_errors(tmp_path):
 
 
 def test_jsonl(tmp_path):
-    rows = [{"text": "one", "label": "toxic"}, {"text": "two", "label": 0}, {"text": "three", "label": True, "extra": 1}]
+    rows = [
+        {"text": "one", "label": "toxic"},
+        {"text": "two", "label": 0},
+        {"text": "three", "label": True, "extra": 1},
+    ]
     path = _write(tmp_path, "x.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n\n")
     assert detect_format(path) == "jsonl"
     assert load_examples(path) == [Example("one", "toxic"), Example("two", "0"), Example("three", "true")]

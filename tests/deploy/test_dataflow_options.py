@@ -30,13 +30,30 @@ from pipeline.runner import pipeline_options  # noqa: E402
 from tests.conftest import REPO  # noqa: E402
 
 IMAGE = "us-east4-docker.pkg.dev/my-project/gristmill/pipeline:0.1.0"
-STAGES = ["ReadWarc", "ExtractText", "IdentifyLanguage", "ApplySafety", "Deduplicate", "ApplyQuality", "TagDomains", "WriteShards",
-          "RecordFunnel", "RecordStats", "WriteManifest"]
+STAGES = [
+    "ReadWarc",
+    "ExtractText",
+    "IdentifyLanguage",
+    "ApplySafety",
+    "Deduplicate",
+    "ApplyQuality",
+    "TagDomains",
+    "WriteShards",
+    "RecordFunnel",
+    "RecordStats",
+    "WriteManifest",
+]
 
 
 def _dataflow_args(*extra: str) -> list[str]:
-    return ["--runner=DataflowRunner", "--project=my-project", "--region=us-east4", "--temp_location=gs://my-bucket/tmp",
-            "--dry_run=True", *extra]
+    return [
+        "--runner=DataflowRunner",
+        "--project=my-project",
+        "--region=us-east4",
+        "--temp_location=gs://my-bucket/tmp",
+        "--dry_run=True",
+        *extra,
+    ]
 
 
 def _dry_run(beam_args: list[str], tmp_path) -> tuple[beam_runner_api_pb2.Pipeline, PipelineOptions]:
@@ -66,7 +83,9 @@ def test_custom_container_proto_holds_the_graph_and_the_image(tmp_path):
     envs = _environments(proto)
     assert envs and {_image(env) for env in envs} == {IMAGE}
     staged = {a.role_payload for env in envs for a in env.dependencies}
-    assert not any(b"workflow.tar.gz" in payload for payload in staged)  # the image carries the code: nothing to install
+    assert not any(
+        b"workflow.tar.gz" in payload for payload in staged
+    )  # the image carries the code: nothing to install
     assert PipelineOptionsValidator(options, DataflowRunner()).validate() == []
 
 
@@ -74,18 +93,24 @@ def test_setup_file_stages_the_package_on_the_default_image(tmp_path):
     proto, options = _dry_run(_dataflow_args(f"--setup_file={REPO / 'setup.py'}"), tmp_path)
     envs = _environments(proto)
     assert {_image(env) for env in envs} == {f"gcr.io/cloud-dataflow/v1beta3/beam_python3.11_sdk:{beam.__version__}"}
-    staged = {beam_runner_api_pb2.ArtifactStagingToRolePayload.FromString(a.role_payload).staged_name
-              for env in envs for a in env.dependencies}
+    staged = {
+        beam_runner_api_pb2.ArtifactStagingToRolePayload.FromString(a.role_payload).staged_name
+        for env in envs
+        for a in env.dependencies
+    }
     assert "workflow.tar.gz" in staged  # the sdist of setup.py, installed by each worker's boot
     assert options.view_as(GoogleCloudOptions).project == "my-project"
 
 
 # (A non-gs:// temp_location is not among these: Beam then looks for a default bucket online.)
-@pytest.mark.parametrize(("bad", "message"), [
-    ("--project=", "Invalid Project ID"),
-    ("--job_name=Bad_Name", "Invalid job_name"),
-    ("--num_workers=-1", "num_workers"),
-])
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("--project=", "Invalid Project ID"),
+        ("--job_name=Bad_Name", "Invalid job_name"),
+        ("--num_workers=-1", "num_workers"),
+    ],
+)
 def test_dataflow_options_validation_names_the_bad_option(bad, message):
     options = PipelineOptions(_dataflow_args(f"--sdk_container_image={IMAGE}", bad))
     errors = PipelineOptionsValidator(options, DataflowRunner()).validate()

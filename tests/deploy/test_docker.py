@@ -31,7 +31,11 @@ def _instructions(path: Path) -> list[tuple[str, str]]:
     """(INSTRUCTION, arguments) per logical line, continuations joined, comments dropped."""
     text = re.sub(r"\\\n", " ", path.read_text(encoding="utf-8"))
     lines = [line.strip() for line in text.splitlines()]
-    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1].strip()) for line in lines if line and not line.startswith("#")]
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1].strip())
+        for line in lines
+        if line and not line.startswith("#")
+    ]
 
 
 def _final_stage(path: Path) -> list[tuple[str, str]]:
@@ -42,7 +46,9 @@ def _final_stage(path: Path) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("name", sorted(DOCKERFILES))
 def test_hadolint_reports_nothing(name):
-    result = subprocess.run([_hadolint(), "--no-color", str(DOCKERFILES[name])], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [_hadolint(), "--no-color", str(DOCKERFILES[name])], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
     assert "hadolint ignore" not in DOCKERFILES[name].read_text(encoding="utf-8")  # clean without suppressions
 

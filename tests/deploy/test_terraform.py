@@ -30,7 +30,11 @@ TF_FILES = sorted(TERRAFORM.rglob("*.tf"))
 
 
 def _checkov() -> str:
-    for candidate in (os.environ.get("GRISTMILL_CHECKOV"), str(REPO / "build" / "checkov-venv" / "bin" / "checkov"), shutil.which("checkov")):
+    for candidate in (
+        os.environ.get("GRISTMILL_CHECKOV"),
+        str(REPO / "build" / "checkov-venv" / "bin" / "checkov"),
+        shutil.which("checkov"),
+    ):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     skip_or_fail("checkov not found: `make build/checkov-venv/bin/checkov` (it conflicts with the main venv's pins)")
@@ -64,7 +68,9 @@ def test_module_has_variables_outputs_versions_and_readme(module):
     with (folder / "versions.tf").open(encoding="utf-8") as f:
         providers = hcl2.load(f)["terraform"][0]["required_providers"][0]
     versions = [spec["version"] for name, spec in providers.items() if not name.startswith("__")]
-    assert versions and all(re.fullmatch(r'"?~> \d+\.\d+"?', v) for v in versions)  # each provider pinned to one major series
+    assert versions and all(
+        re.fullmatch(r'"?~> \d+\.\d+"?', v) for v in versions
+    )  # each provider pinned to one major series
 
 
 def test_gcp_module_creates_the_deployment(capsys):
@@ -73,21 +79,36 @@ def test_gcp_module_creates_the_deployment(capsys):
         print("\nterraform/gcp resources:\n  " + "\n  ".join(resources))
         print("terraform/aws resources:\n  " + "\n  ".join(_resources(TERRAFORM / "aws")))
     kinds = {r.split(".")[0] for r in resources}
-    assert {"google_storage_bucket", "google_service_account", "google_artifact_registry_repository", "google_dataflow_flex_template_job",
-            "google_container_cluster", "google_container_node_pool"} <= kinds
+    assert {
+        "google_storage_bucket",
+        "google_service_account",
+        "google_artifact_registry_repository",
+        "google_dataflow_flex_template_job",
+        "google_container_cluster",
+        "google_container_node_pool",
+    } <= kinds
     assert "google_project_iam_binding" not in kinds  # authoritative bindings would strip other members' roles
 
 
 def test_checkov_fails_nothing_and_every_skip_is_justified():
-    result = subprocess.run([_checkov(), "-d", str(TERRAFORM), "--skip-download", "--compact", "--quiet", "-o", "json"],
-                            capture_output=True, text=True, timeout=600, env={**os.environ, "LOG_LEVEL": "ERROR"})
+    result = subprocess.run(
+        [_checkov(), "-d", str(TERRAFORM), "--skip-download", "--compact", "--quiet", "-o", "json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "LOG_LEVEL": "ERROR"},
+    )
     reports = json.loads(result.stdout)
     reports = reports if isinstance(reports, list) else [reports]
     summary = {key: sum(r["summary"][key] for r in reports) for key in ("passed", "failed", "skipped")}
     print(f"checkov: {summary}")
-    failed = [f"{c['check_id']} {c['resource']} ({c['file_path']})" for r in reports for c in r["results"]["failed_checks"]]
+    failed = [
+        f"{c['check_id']} {c['resource']} ({c['file_path']})" for r in reports for c in r["results"]["failed_checks"]
+    ]
     assert not failed and result.returncode == 0, "\n".join(failed) or result.stderr
     assert summary["passed"] > 0
-    skips = [line for path in TF_FILES for line in path.read_text(encoding="utf-8").splitlines() if "checkov:skip" in line]
+    skips = [
+        line for path in TF_FILES for line in path.read_text(encoding="utf-8").splitlines() if "checkov:skip" in line
+    ]
     assert len(skips) == summary["skipped"]
     assert all(re.search(r"#checkov:skip=CKV2?_[A-Z]+_\d+:\S.{15,}", line) for line in skips), skips

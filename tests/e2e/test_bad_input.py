@@ -19,8 +19,11 @@ pytestmark = pytest.mark.slow
 
 GOOD = (
     "<html><head><title>Harbour</title></head><body><nav><a href='/'>Home</a></nav><article>"
-    + "".join(f"<p>Story {{n}}, part {i}: the harbour master counted the boats that came in before the storm, "
-              f"and the fishermen tied their nets to the old stone wall by the lighthouse.</p>" for i in range(5))
+    + "".join(
+        f"<p>Story {{n}}, part {i}: the harbour master counted the boats that came in before the storm, "
+        f"and the fishermen tied their nets to the old stone wall by the lighthouse.</p>"
+        for i in range(5)
+    )
     + "</article></body></html>"
 )
 
@@ -36,20 +39,31 @@ def _record(url: str, payload: bytes, content_type: str = "text/html; charset=ut
 def test_bad_records_are_counted_and_good_ones_kept(tmp_path):
     good = [_record(f"https://good.example/{n}", GOOD.replace("{n}", str(n)).encode()) for n in range(6)]
     # ~4 MB of link-laden paragraphs: trafilatura needs seconds (about 1.3 s/MB here)
-    slow = "<html><body>" + "".join(f"<div class='c{i % 7}'><p>Line {i} about boats and nets.</p><a href='/x{i}'>link {i}</a></div>"
-                                    for i in range(40000)) + "</body></html>"
+    slow = (
+        "<html><body>"
+        + "".join(
+            f"<div class='c{i % 7}'><p>Line {i} about boats and nets.</p><a href='/x{i}'>link {i}</a></div>"
+            for i in range(40000)
+        )
+        + "</body></html>"
+    )
     members = [
         good[0],
         _record("https://bad.example/binary", bytes(range(256)) * 40),  # binary labelled HTML
         good[1],
         b"\x00garbage between members\xff" * 100,  # random bytes between members
-        _record("https://bad.example/huge", b"<html><body>" + b"<p>big page</p>" * 1_400_000 + b"</body></html>"),  # ~21 MB
+        _record(
+            "https://bad.example/huge", b"<html><body>" + b"<p>big page</p>" * 1_400_000 + b"</body></html>"
+        ),  # ~21 MB
         good[2],
         _record("https://bad.example/empty", b""),
         _record("https://bad.example/slow", slow.encode()),  # over the time limit
         good[3],
-        _record("https://bad.example/charset", "<html><body><p>Ъ</p></body></html>".encode("utf-16-le"),
-                content_type="text/html; charset=klingon"),
+        _record(
+            "https://bad.example/charset",
+            "<html><body><p>Ъ</p></body></html>".encode("utf-16-le"),
+            content_type="text/html; charset=klingon",
+        ),
         good[4],
         gzip.compress(  # Content-Length promises more than the member holds
             b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: https://bad.example/short\r\n"
@@ -63,7 +77,14 @@ def test_bad_records_are_counted_and_good_ones_kept(tmp_path):
     path.write_bytes(b"".join(members))
     # the good pages are near-duplicates of each other: only ingest and extraction are under test
     config = config_from_dict({"extract": {"timeout_s": 1.0}, "ingest": {"max_payload_bytes": 8_000_000}, **STAGES_OFF})
-    funnel = run_pipeline([str(path)], str(tmp_path / "out"), config, ["--direct_running_mode=in_memory"], version=__version__, progress=False)
+    funnel = run_pipeline(
+        [str(path)],
+        str(tmp_path / "out"),
+        config,
+        ["--direct_running_mode=in_memory"],
+        version=__version__,
+        progress=False,
+    )
     assert funnel["conserved"]
     assert funnel["kept"] == 6
     urls = sorted(pq.read_table(tmp_path / "out" / "data").column("url").to_pylist())

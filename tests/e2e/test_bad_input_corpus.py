@@ -17,9 +17,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from gristmill import __version__
-from pipeline.fixtures.bad_inputs import write_corpus
 from pipeline.config import IngestConfig, config_from_dict
 from pipeline.core.records import Capture
+from pipeline.fixtures.bad_inputs import write_corpus
 from pipeline.runner import run_pipeline
 from pipeline.warc.reader import read_archive
 from tests.conftest import STAGES_OFF
@@ -45,7 +45,9 @@ def run(corpus, tmp_path_factory):
     out = tmp_path_factory.mktemp("bad_inputs_out")
     config = config_from_dict({"extract": {"timeout_s": 5.0}, **STAGES_OFF})
     started = time.monotonic()
-    funnel = run_pipeline([str(folder)], str(out), config, ["--direct_running_mode=in_memory"], version=__version__, progress=False)
+    funnel = run_pipeline(
+        [str(folder)], str(out), config, ["--direct_running_mode=in_memory"], version=__version__, progress=False
+    )
     seconds = time.monotonic() - started
     rows = pq.read_table(out / "data").to_pylist()
     return cases, funnel, rows, out, seconds, _peak_rss()
@@ -92,8 +94,14 @@ def test_memory_and_time_stay_bounded(run):
 def test_a_file_of_only_non_html_records_runs_to_the_end(corpus, tmp_path):
     folder, cases = corpus
     (case,) = [c for c in cases if c.name == "only_non_html"]
-    funnel = run_pipeline([str(folder / f"{case.name}.warc.gz")], str(tmp_path / "out"), config_from_dict(STAGES_OFF),
-                          ["--direct_running_mode=in_memory"], version=__version__, progress=False)
+    funnel = run_pipeline(
+        [str(folder / f"{case.name}.warc.gz")],
+        str(tmp_path / "out"),
+        config_from_dict(STAGES_OFF),
+        ["--direct_running_mode=in_memory"],
+        version=__version__,
+        progress=False,
+    )
     assert funnel["conserved"] and funnel["kept"] == 0
     assert funnel["dropped_by_reason"] == dict(case.drops)
 
@@ -105,7 +113,9 @@ def test_each_file_reads_as_its_case_says(corpus, capfd):
         with open(folder / f"{case.name}.warc.gz", "rb") as stream:
             results = list(read_archive(stream, case.name, IngestConfig()))
         drops = collections.Counter(r.reason.value for r in results if not isinstance(r, Capture))
-        assert dict(drops) == {reason: n for reason, n in case.drops.items() if reason not in _EXTRACTION_REASONS}, case.name
+        assert dict(drops) == {reason: n for reason, n in case.drops.items() if reason not in _EXTRACTION_REASONS}, (
+            case.name
+        )
         assert {r.url for r in results if isinstance(r, Capture)} >= set(case.kept), case.name
         assert len(results) == case.records, case.name
     # warcio's warning on a too-short Content-Length quotes the next line of the page: none may reach the log

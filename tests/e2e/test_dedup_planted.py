@@ -46,7 +46,12 @@ def test_planted_duplicates_are_removed_and_nothing_else(shared_data, tmp_path):
     captures += [(f"https://mirror{i}.example/copy", originals[i]) for i in range(4)]  # exact copies
     # near copies: pages whose edit lands in the extracted main text (checked, not assumed)
     extract = make_extractor(ExtractConfig())
-    near = [i for i in range(10, 30) if extract(_edit(originals[i]).decode("utf-8", "replace"), "") != extract(originals[i].decode("utf-8", "replace"), "")][:6]
+    near = [
+        i
+        for i in range(10, 30)
+        if extract(_edit(originals[i]).decode("utf-8", "replace"), "")
+        != extract(originals[i].decode("utf-8", "replace"), "")
+    ][:6]
     assert len(near) == 6
     captures += [(f"https://near{n}.example/edited", _edit(originals[i])) for n, i in enumerate(near)]
     captures += [("https://site0.example/page", originals[0])]  # a refetch of a URL already seen
@@ -57,7 +62,14 @@ def test_planted_duplicates_are_removed_and_nothing_else(shared_data, tmp_path):
             http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
             writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(html), http_headers=http))
     config = config_from_dict({**STAGES_OFF, "dedup": {"write_clusters": True}})  # dedup on, safety and quality off
-    funnel = run_pipeline([str(path)], str(tmp_path / "out"), config, ["--direct_running_mode=in_memory"], version=__version__, progress=False)
+    funnel = run_pipeline(
+        [str(path)],
+        str(tmp_path / "out"),
+        config,
+        ["--direct_running_mode=in_memory"],
+        version=__version__,
+        progress=False,
+    )
     assert funnel["conserved"]
     dedup = next(s for s in funnel["stages"] if s["stage"] == "Deduplicate")
     assert dedup["dropped_by_reason"] == {"url_duplicate": 1, "exact_duplicate": 4, "near_duplicate": 6}
@@ -70,9 +82,14 @@ def test_planted_duplicates_are_removed_and_nothing_else(shared_data, tmp_path):
         assert (f"site{i}" in hosts) != (f"near{n}" in hosts)
     assert sorted(r["dup_cluster_size"] for r in rows if r["dup_cluster_size"] > 1) == [2] * 10
     # the audit file: one line per step and survivor, naming exactly the dropped ids
-    clusters = [json.loads(line) for path in sorted((tmp_path / "out" / "dedup_clusters").glob("part-*.jsonl"))
-                for line in path.read_text().splitlines()]
-    by_step = {step: sorted(len(c["duplicates"]) for c in clusters if c["step"] == step) for step in ("url", "exact", "near")}
+    clusters = [
+        json.loads(line)
+        for path in sorted((tmp_path / "out" / "dedup_clusters").glob("part-*.jsonl"))
+        for line in path.read_text().splitlines()
+    ]
+    by_step = {
+        step: sorted(len(c["duplicates"]) for c in clusters if c["step"] == step) for step in ("url", "exact", "near")
+    }
     assert by_step == {"url": [1], "exact": [1] * 4, "near": [1] * 6}
     kept_ids = {r["id"] for r in rows}
     assert {c["survivor"] for c in clusters if c["step"] != "url"} <= kept_ids

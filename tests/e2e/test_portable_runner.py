@@ -55,10 +55,15 @@ def job_endpoint():
 
 
 def test_portable_runner_matches_direct_runner(job_endpoint, shared_data, tmp_path):
-    inputs = [str(shared_data / "warc" / "dolma" / "sample-0000.warc.gz"), str(shared_data / "warc" / "whirlwind" / "whirlwind.warc.wet.gz")]
+    inputs = [
+        str(shared_data / "warc" / "dolma" / "sample-0000.warc.gz"),
+        str(shared_data / "warc" / "whirlwind" / "whirlwind.warc.wet.gz"),
+    ]
     portable_args = ["--runner=PortableRunner", f"--job_endpoint={job_endpoint}", "--environment_type=LOOPBACK"]
     portable = run_pipeline(inputs, str(tmp_path / "portable"), GristmillConfig(), portable_args, version=__version__)
-    direct = run_pipeline(inputs, str(tmp_path / "direct"), GristmillConfig(), ["--direct_running_mode=in_memory"], version=__version__)
+    direct = run_pipeline(
+        inputs, str(tmp_path / "direct"), GristmillConfig(), ["--direct_running_mode=in_memory"], version=__version__
+    )
     assert portable["conserved"] and portable["records_read"] == 50
     assert {k: v for k, v in portable.items()} == direct
     ids = lambda out: sorted(pq.read_table(tmp_path / out / "data").column("id").to_pylist())  # noqa: E731

@@ -35,7 +35,15 @@ _KILL_POLL_S = 0.002
 
 
 def _run(source: Path, out: Path, *, overwrite: bool = False) -> dict:
-    return run_pipeline([str(source)], str(out), config_from_dict(CONFIG), BEAM_ARGS, version=__version__, overwrite=overwrite, progress=False)
+    return run_pipeline(
+        [str(source)],
+        str(out),
+        config_from_dict(CONFIG),
+        BEAM_ARGS,
+        version=__version__,
+        overwrite=overwrite,
+        progress=False,
+    )
 
 
 def _files(out: Path) -> dict[str, bytes]:
@@ -82,10 +90,23 @@ def _kill_while_writing(source: Path, out: Path, config_path: Path) -> dict:
     """Start `gristmill run` (DirectRunner, its default multi-process mode) and SIGKILL its whole
     process group as soon as the first shard is renamed to its final name, while the others are
     being written; return what was under data/ then."""
-    command = [sys.executable, "-m", "gristmill.cli", "run", "--input", str(source), "--output", str(out),
-               "--config", str(config_path), "--no-progress"]
+    command = [
+        sys.executable,
+        "-m",
+        "gristmill.cli",
+        "run",
+        "--input",
+        str(source),
+        "--output",
+        str(out),
+        "--config",
+        str(config_path),
+        "--no-progress",
+    ]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    process = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
     data = out / "data"
     try:
         deadline = time.monotonic() + 240
@@ -99,7 +120,9 @@ def _kill_while_writing(source: Path, out: Path, config_path: Path) -> dict:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
         _, stderr = process.communicate(timeout=60)
-    assert process.returncode == -signal.SIGKILL, f"the run ended before it was killed ({process.returncode}):\n{stderr.decode()[-2000:]}"
+    assert process.returncode == -signal.SIGKILL, (
+        f"the run ended before it was killed ({process.returncode}):\n{stderr.decode()[-2000:]}"
+    )
     return {"seen_at_kill": seen}
 
 
@@ -113,8 +136,10 @@ def test_a_killed_run_leaves_no_complete_looking_shard_and_a_rerun_completes(sou
     clean_files = _files(clean)
     final = {name: content for name, content in left.items() if not Path(name).name.startswith(".")}
     temporary = sorted(set(left) - set(final))
-    print(f"\nkilled with {killed['seen_at_kill']} under data/; left {len(final)} final-named files "
-          f"of {len(clean_files)}, {len(temporary)} temporary: {temporary[:5]}")
+    print(
+        f"\nkilled with {killed['seen_at_kill']} under data/; left {len(final)} final-named files "
+        f"of {len(clean_files)}, {len(temporary)} temporary: {temporary[:5]}"
+    )
 
     assert "manifest.json" not in left  # the run is visibly incomplete
     assert all(".tmp-" in name for name in temporary), temporary
@@ -123,7 +148,11 @@ def test_a_killed_run_leaves_no_complete_looking_shard_and_a_rerun_completes(sou
         assert content == clean_files.get(name), name
     # and the ways readers find shards skip the temporaries
     globbed = sorted(p.relative_to(out).as_posix() for p in out.glob("data/**/*.parquet"))
-    discovered = sorted(Path(f).relative_to(out).as_posix() for f in ds.dataset(out / "data", format="parquet").files) if (out / "data").is_dir() else []
+    discovered = (
+        sorted(Path(f).relative_to(out).as_posix() for f in ds.dataset(out / "data", format="parquet").files)
+        if (out / "data").is_dir()
+        else []
+    )
     assert globbed == discovered == sorted(name for name in final if name.startswith("data/"))
 
     funnel = _run(source, out, overwrite=True)

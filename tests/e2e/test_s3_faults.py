@@ -28,20 +28,26 @@ from tests.conftest import STAGES_OFF
 
 pytestmark = pytest.mark.slow
 
-INPUTS = {"crawl/sample-0000.warc.gz": "dolma/sample-0000.warc.gz", "crawl/sample-0001.warc.gz": "dolma/sample-0001.warc.gz",
-          "crawl/whirlwind.warc.gz": "whirlwind/whirlwind.warc.gz"}
+INPUTS = {
+    "crawl/sample-0000.warc.gz": "dolma/sample-0000.warc.gz",
+    "crawl/sample-0001.warc.gz": "dolma/sample-0001.warc.gz",
+    "crawl/whirlwind.warc.gz": "whirlwind/whirlwind.warc.gz",
+}
 IN_BUCKET, OUT_BUCKET = "warcs-in", "runs-out"
 BEAM_ARGS = ["--direct_running_mode=in_memory"]
 # ~15% of requests of every kind fail at random; the first requests of each kind fail
 # for sure, so every kind meets a fault whatever the draws (object reads are few: one
 # streamed GET per WARC, the first cut off midway)
-PLAN = FaultPlan.uniform(0.15, first={
-    "get": ("truncate", "drop", "slow_down", "internal"),
-    "head": ("slow_down",),
-    "multipart": ("drop", "internal"),
-    "copy": ("internal",),
-    "delete": ("drop",),
-})
+PLAN = FaultPlan.uniform(
+    0.15,
+    first={
+        "get": ("truncate", "drop", "slow_down", "internal"),
+        "head": ("slow_down",),
+        "multipart": ("drop", "internal"),
+        "copy": ("internal",),
+        "delete": ("drop",),
+    },
+)
 SEED = 11
 _RETRY_LOGGERS = ("botocore.retryhandler", "botocore.retries.standard", "pipeline.warc.sources")
 
@@ -74,8 +80,14 @@ def _run(endpoint_url: str, prefix: str, s3: SeaweedS3) -> tuple[dict, float]:
             env.setenv(name, value)
         env.setenv("AWS_EC2_METADATA_DISABLED", "true")
         start = time.perf_counter()
-        funnel = run_pipeline([f"s3://{IN_BUCKET}/crawl/"], f"s3://{OUT_BUCKET}/{prefix}", config_from_dict(STAGES_OFF),
-                              [*BEAM_ARGS, f"--s3_endpoint_url={endpoint_url}"], version=__version__, progress=False)
+        funnel = run_pipeline(
+            [f"s3://{IN_BUCKET}/crawl/"],
+            f"s3://{OUT_BUCKET}/{prefix}",
+            config_from_dict(STAGES_OFF),
+            [*BEAM_ARGS, f"--s3_endpoint_url={endpoint_url}"],
+            version=__version__,
+            progress=False,
+        )
         return funnel, time.perf_counter() - start
 
 
@@ -97,8 +109,10 @@ def runs(s3):
             logging.getLogger(name).removeHandler(counter)
             logging.getLogger(name).setLevel(level)
             logging.getLogger(name).propagate = propagate
-    print(f"\nfault-free run {clean_s:.1f} s; faulty run {faulty_s:.1f} s; proxy: {proxy.summary()}; "
-          f"botocore retries {counter.botocore}, stream resumes {counter.resumed}")
+    print(
+        f"\nfault-free run {clean_s:.1f} s; faulty run {faulty_s:.1f} s; proxy: {proxy.summary()}; "
+        f"botocore retries {counter.botocore}, stream resumes {counter.resumed}"
+    )
     return {"clean": clean, "faulty": faulty, "proxy": proxy, "retries": counter, "client": s3.client()}
 
 
@@ -119,7 +133,13 @@ def test_every_kind_of_fault_was_injected_and_retried(runs):
     proxy, retries = runs["proxy"], runs["retries"]
     injected = proxy.faults()
     assert all(injected[fault] > 0 for fault in ("slow_down", "internal", "drop", "truncate")), proxy.summary()
-    for kind in ("get", "head", "multipart", "copy", "delete"):  # Beam writes by multipart upload and renames by copy + delete
+    for kind in (
+        "get",
+        "head",
+        "multipart",
+        "copy",
+        "delete",
+    ):  # Beam writes by multipart upload and renames by copy + delete
         assert sum(proxy.faults(kind).values()) > 0, (kind, proxy.summary())
     # every failed call was retried somewhere: botocore, ResumableStream or Beam's own retry
     assert retries.botocore + retries.resumed >= sum(injected.values()) - injected["truncate"] > 0
@@ -139,7 +159,9 @@ def test_the_faulty_run_writes_the_same_objects_manifest_and_rows(runs):
     # config_hash covers ingest.s3.endpoint_url, the proxy's in the faulty run
     assert {**faulty, "created_at": None, "config_hash": None} == {**clean, "created_at": None, "config_hash": None}
     for shard in clean["shards"]:
-        assert _parquet(client, f"faulty/{shard['path']}").equals(_parquet(client, f"clean/{shard['path']}")), shard["path"]
+        assert _parquet(client, f"faulty/{shard['path']}").equals(_parquet(client, f"clean/{shard['path']}")), shard[
+            "path"
+        ]
     for key in _keys(client, "clean"):
         if key.startswith("stats/") and key.endswith(".parquet"):
             assert _parquet(client, f"faulty/{key}").equals(_parquet(client, f"clean/{key}")), key

@@ -7,14 +7,17 @@ import json
 
 import pyarrow.parquet as pq
 import pytest
+from s3_server import seeded_s3  # tests/ is on sys.path: pytest puts conftest.py's folder there
 
 from gristmill.cli import main
 from pipeline.core.manifest import validate_manifest
-from s3_server import seeded_s3  # tests/ is on sys.path: pytest puts conftest.py's folder there
 
 pytestmark = pytest.mark.slow
 
-INPUTS = {"crawl/sample-0000.warc.gz": "dolma/sample-0000.warc.gz", "crawl/whirlwind.warc.gz": "whirlwind/whirlwind.warc.gz"}
+INPUTS = {
+    "crawl/sample-0000.warc.gz": "dolma/sample-0000.warc.gz",
+    "crawl/whirlwind.warc.gz": "whirlwind/whirlwind.warc.gz",
+}
 IN_BUCKET, OUT_BUCKET = "warcs-in", "runs-out"  # S3 bucket names need 3 characters at least
 BEAM_ARGS = ["--direct_running_mode=in_memory", "--no-progress"]
 
@@ -33,11 +36,28 @@ def runs(s3, shared_data, tmp_path_factory):
         for name, value in s3.env().items():
             env.setenv(name, value)
         env.setenv("AWS_EC2_METADATA_DISABLED", "true")
-        s3_code = main(["run", "--input", f"s3://{IN_BUCKET}/crawl/", "--output", f"s3://{OUT_BUCKET}/run1",
-                        "--s3_endpoint_url", s3.endpoint_url, *BEAM_ARGS])
+        s3_code = main(
+            [
+                "run",
+                "--input",
+                f"s3://{IN_BUCKET}/crawl/",
+                "--output",
+                f"s3://{OUT_BUCKET}/run1",
+                "--s3_endpoint_url",
+                s3.endpoint_url,
+                *BEAM_ARGS,
+            ]
+        )
     local_out = tmp_path_factory.mktemp("local") / "run1"
-    local_code = main(["run", *(a for source in INPUTS.values() for a in ("--input", str(shared_data / "warc" / source))),
-                       "--output", str(local_out), *BEAM_ARGS])
+    local_code = main(
+        [
+            "run",
+            *(a for source in INPUTS.values() for a in ("--input", str(shared_data / "warc" / source))),
+            "--output",
+            str(local_out),
+            *BEAM_ARGS,
+        ]
+    )
     assert (s3_code, local_code) == (0, 0)
     return s3.client(), local_out
 
@@ -74,7 +94,9 @@ def test_manifest_shards_hold_every_kept_row_and_the_rows_match_the_local_run(ru
     assert {r["source_file"] for r in rows} <= {f"s3://{IN_BUCKET}/{key}" for key in INPUTS}
     # ids hash the source string, which differs between the runs: compare what was kept instead
     local_rows = pq.read_table(local_out / "data").to_pylist()
-    assert sorted((r["url"], r["lang"], r["text"]) for r in rows) == sorted((r["url"], r["lang"], r["text"]) for r in local_rows)
+    assert sorted((r["url"], r["lang"], r["text"]) for r in rows) == sorted(
+        (r["url"], r["lang"], r["text"]) for r in local_rows
+    )
 
 
 def test_no_temporary_objects_are_left_behind(runs):

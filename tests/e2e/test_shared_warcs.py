@@ -9,12 +9,12 @@ import pyarrow.parquet as pq
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from gristmill import __version__
 from filters.domain_rules import DomainRules
+from gristmill import __version__
 from pipeline.config import GristmillConfig
 from pipeline.core.manifest import validate_manifest
-from pipeline.runner import run_pipeline
 from pipeline.core.schema import SCHEMA
+from pipeline.runner import run_pipeline
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +27,9 @@ def _warcio_record_count(path: Path) -> int:
 @pytest.fixture(scope="module")
 def run(shared_warcs, tmp_path_factory):
     out = tmp_path_factory.mktemp("e2e") / "out"
-    funnel = run_pipeline([str(p) for p in shared_warcs], str(out), GristmillConfig(), [], version=__version__, progress=False)
+    funnel = run_pipeline(
+        [str(p) for p in shared_warcs], str(out), GristmillConfig(), [], version=__version__, progress=False
+    )
     return out, funnel
 
 
@@ -49,7 +51,14 @@ def test_output_schema_languages_and_manifest(run):
     table = pq.read_table(out / "data")
     assert table.num_rows == funnel["kept"] > 20
     assert [s["stage"] for s in funnel["stages"]] == [
-        "ReadWarc", "ExtractText", "IdentifyLanguage", "ApplySafety", "Deduplicate", "ApplyQuality", "TagDomains"]
+        "ReadWarc",
+        "ExtractText",
+        "IdentifyLanguage",
+        "ApplySafety",
+        "Deduplicate",
+        "ApplyQuality",
+        "TagDomains",
+    ]
     for path in (out / "data").rglob("*.parquet"):
         assert pq.read_schema(path).remove_metadata() == SCHEMA.remove_metadata()
     rows = table.to_pylist()
@@ -78,10 +87,14 @@ def test_readers_load_the_output_unchanged(run):
     n = funnel["kept"]
     assert duckdb.sql(f"select count(*) from read_parquet('{out}/data/**/*.parquet')").fetchall() == [(n,)]
     # the hive folder `domain=<tag>` and the column agree, and every document says which rule tagged it
-    by_folder = duckdb.sql(f"select domain, count(*) from read_parquet('{out}/data/**/*.parquet', hive_partitioning=false) "
-                           "group by domain order by domain").fetchall()
+    by_folder = duckdb.sql(
+        f"select domain, count(*) from read_parquet('{out}/data/**/*.parquet', hive_partitioning=false) "
+        "group by domain order by domain"
+    ).fetchall()
     frame = pd.read_parquet(out / "data")
     assert len(frame) == n and sorted(frame["domain"].astype(str).value_counts().items()) == by_folder
     assert {d for d, _ in by_folder} <= set(DomainRules.load().taxonomy) and (frame["domain_rule"] != "").all()
-    hf = datasets.load_dataset("parquet", data_files=f"{out}/data/**/*.parquet", split="train", cache_dir=str(out.parent / "hf"))
+    hf = datasets.load_dataset(
+        "parquet", data_files=f"{out}/data/**/*.parquet", split="train", cache_dir=str(out.parent / "hf")
+    )
     assert hf.num_rows == n and "text" in hf.column_names

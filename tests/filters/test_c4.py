@@ -2,8 +2,7 @@ import dataclasses
 
 import pytest
 
-from filters.c4 import clean, judge
-from filters.c4 import C4Config
+from filters.c4 import C4Config, clean, judge
 from pipeline.core.records import DropReason
 
 FINEWEB_STYLE = C4Config()  # the default: C4 without its terminal punctuation rule
@@ -30,21 +29,27 @@ def test_prose_is_kept_unchanged():
 
 
 def test_line_rules_remove_lines_and_count_each_cause():
-    text = "\n".join([
-        "Home",  # too few words (and no terminal punctuation)
-        "  Menu | About us  ",  # no terminal punctuation
-        "Please enable JavaScript to view the comments.",
-        "By using this site you agree to our Terms of Use.",
-        "This site uses cookies to improve your experience.",
-        "A word that is far too long: " + "x" * 1001 + ".",
-        "",  # blank lines are skipped, not counted
-        "Read more...",  # ends in an ellipsis
-        "The river rose by two metres overnight[1] and flooded the lower town.[citation needed]",
-        *PROSE,
-    ])
+    text = "\n".join(
+        [
+            "Home",  # too few words (and no terminal punctuation)
+            "  Menu | About us  ",  # no terminal punctuation
+            "Please enable JavaScript to view the comments.",
+            "By using this site you agree to our Terms of Use.",
+            "This site uses cookies to improve your experience.",
+            "A word that is far too long: " + "x" * 1001 + ".",
+            "",  # blank lines are skipped, not counted
+            "Read more...",  # ends in an ellipsis
+            "The river rose by two metres overnight[1] and flooded the lower town.[citation needed]",
+            *PROSE,
+        ]
+    )
     cleaning = clean(text, C4_STYLE, "en")
     assert cleaning.removed_lines == {
-        "too_long_word": 1, "no_terminal_punctuation": 3, "too_few_words": 0, "javascript": 1, "policy": 2,
+        "too_long_word": 1,
+        "no_terminal_punctuation": 3,
+        "too_few_words": 0,
+        "javascript": 1,
+        "policy": 2,
     }
     assert (cleaning.lines, cleaning.kept_lines, cleaning.citations) == (13, 6, 2)
     assert cleaning.text.splitlines()[0] == "The river rose by two metres overnight and flooded the lower town."
@@ -60,7 +65,9 @@ def test_each_switch_turns_its_line_rule_off():
     text = "\n".join(["Please enable JavaScript to view the comments.", "Our privacy policy changed today.", *PROSE])
     everything_on = clean(text, FINEWEB_STYLE, "en")
     assert everything_on.kept_lines == 5
-    off = dataclasses.replace(FINEWEB_STYLE, remove_javascript_lines=False, remove_policy_lines=False, min_words_per_line=None)
+    off = dataclasses.replace(
+        FINEWEB_STYLE, remove_javascript_lines=False, remove_policy_lines=False, min_words_per_line=None
+    )
     assert clean(text + "\nHome", off, "en").kept_lines == 8
 
 
@@ -95,7 +102,9 @@ def test_all_lines_removed_when_the_sentence_rule_is_off():
 
 
 def test_sentences_are_counted_within_lines():
-    cleaning = clean("It rained. Then it snowed! Did it stop? \"Yes.\" (It did.)\nA line without a mark", FINEWEB_STYLE, "en")
+    cleaning = clean(
+        'It rained. Then it snowed! Did it stop? "Yes." (It did.)\nA line without a mark', FINEWEB_STYLE, "en"
+    )
     assert cleaning.sentences == 6
     assert clean("Version 2.5 is out. It costs $3.50 now.", FINEWEB_STYLE, "en").sentences == 2
     # not before a lower-case word, nor after an initial or a German ordinal; a year ends a sentence

@@ -45,10 +45,14 @@ Our results appear in the Proceedings of the ACL, pp. 112-120.
 References
 """
 
-NEWS = ("WASHINGTON (Reuters) - The Senate passed the spending bill late on Tuesday, "
-        "sending it to the president before the deadline.\nLawmakers had argued for weeks.")
-NEWS_NO_AGENCY = ("SIMMELSDORF – Am Samstag gegen 17.50 Uhr kam ein Wagen auf der Staatsstraße von der "
-                  "Fahrbahn ab und prallte gegen einen Baum.")
+NEWS = (
+    "WASHINGTON (Reuters) - The Senate passed the spending bill late on Tuesday, "
+    "sending it to the president before the deadline.\nLawmakers had argued for weeks."
+)
+NEWS_NO_AGENCY = (
+    "SIMMELSDORF – Am Samstag gegen 17.50 Uhr kam ein Wagen auf der Staatsstraße von der "
+    "Fahrbahn ab und prallte gegen einen Baum."
+)
 
 PROSE = """The old mill stood by the river for two hundred years.
 Farmers brought their grain in autumn, and the miller's family lived upstairs.
@@ -59,18 +63,43 @@ Visitors can still see the millstones, which were cut from local sandstone.
 
 @pytest.mark.parametrize(
     "text, tag",
-    [(CODE, "code"), (FORUM, "forum_qa"), (SHOP, "commerce"), (SHOP_DE, "commerce"), (PAPER, "academic"),
-     (NEWS, "news"), (NEWS_NO_AGENCY, "news"), (PROSE, None), ("", None)],
+    [
+        (CODE, "code"),
+        (FORUM, "forum_qa"),
+        (SHOP, "commerce"),
+        (SHOP_DE, "commerce"),
+        (PAPER, "academic"),
+        (NEWS, "news"),
+        (NEWS_NO_AGENCY, "news"),
+        (PROSE, None),
+        ("", None),
+    ],
 )
 def test_judge_content(text, tag):
     assert judge_content(measure_content(text)) == tag
 
 
 def test_measurements_are_exact():
-    assert measure_content(FORUM) == ContentSignals(lines=9, code_lines=0, forum_lines=6, forum_kinds=4, prices=0,
-                                                    shop_phrases=0, academic_kinds=0, has_dateline=False)
-    assert measure_content(SHOP) == ContentSignals(lines=5, code_lines=0, forum_lines=0, forum_kinds=0, prices=4,
-                                                   shop_phrases=3, academic_kinds=0, has_dateline=False)
+    assert measure_content(FORUM) == ContentSignals(
+        lines=9,
+        code_lines=0,
+        forum_lines=6,
+        forum_kinds=4,
+        prices=0,
+        shop_phrases=0,
+        academic_kinds=0,
+        has_dateline=False,
+    )
+    assert measure_content(SHOP) == ContentSignals(
+        lines=5,
+        code_lines=0,
+        forum_lines=0,
+        forum_kinds=0,
+        prices=4,
+        shop_phrases=3,
+        academic_kinds=0,
+        has_dateline=False,
+    )
     assert measure_content(CODE).code_lines == 7
 
 

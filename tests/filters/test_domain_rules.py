@@ -29,7 +29,9 @@ taxonomy:
   other: the rest
 """
 
-RULES = TAXONOMY + """
+RULES = (
+    TAXONOMY
+    + """
 rules:
   - {host: shop.example.org, tag: commerce}
   - {domain: [example.org, example.co.uk], tag: encyclopedia}
@@ -42,6 +44,7 @@ rules:
   - {tld: [gov, gov.uk], tag: government_legal}
   - {tld: uk, tag: news}
 """
+)
 
 
 def _write(tmp_path: Path, name: str, text: str) -> str:
@@ -112,14 +115,19 @@ def test_host_given_by_the_document_is_used(rules):
 
 
 def test_wayback_urls_are_tagged_by_the_archived_page(rules):
-    assert rules.tag("https://web.archive.org/web/20160526181643/http://blog.site.com/x",
-                     host="web.archive.org") == ("blog_personal", "subdomain:blog")
+    assert rules.tag("https://web.archive.org/web/20160526181643/http://blog.site.com/x", host="web.archive.org") == (
+        "blog_personal",
+        "subdomain:blog",
+    )
     assert rules.tag("https://web.archive.org/web/2016id_/example.org/x") == ("encyclopedia", "domain:example.org")
 
 
 def test_user_files_take_precedence_within_each_kind(tmp_path):
     default = _write(tmp_path, "default.yaml", RULES)
-    user = _write(tmp_path, "user.yaml", """
+    user = _write(
+        tmp_path,
+        "user.yaml",
+        """
         taxonomy:
           recipes: cooking
         rules:
@@ -127,7 +135,8 @@ def test_user_files_take_precedence_within_each_kind(tmp_path):
           - {host: WWW.Special.Example.org, tag: code}
           - {path: '/thread/', tag: recipes}
           - {tld: gov, tag: news}
-        """)
+        """,
+    )
     rules = DomainRules.load([user], default_file=default)
     assert rules.taxonomy_version == 3
     assert "recipes" in rules.taxonomy and "news" in rules.taxonomy
@@ -145,8 +154,10 @@ def test_user_files_take_precedence_within_each_kind(tmp_path):
 @pytest.mark.parametrize(
     "rules_text, message",
     [
-        ("rules:\n  - {domain: a.org, tag: news}\n  - {domain: b.org, tag: newz}\n",
-         "rules[1]: unknown tag 'newz'; allowed: encyclopedia, news,"),
+        (
+            "rules:\n  - {domain: a.org, tag: news}\n  - {domain: b.org, tag: newz}\n",
+            "rules[1]: unknown tag 'newz'; allowed: encyclopedia, news,",
+        ),
         ("rules:\n  - {path: '/a(', tag: news}\n", "rules[0]: bad path regex '/a(':"),
         ("rules:\n  - {domain: 'exa mple.org', tag: news}\n", "rules[0]: domain 'exa mple.org' is not a host name"),
         ("rules:\n  - {domain: '*.example.org', tag: news}\n", "('name.*' is the only wildcard)"),
@@ -183,8 +194,18 @@ def test_missing_file_and_missing_other_tag(tmp_path):
 def test_shipped_rules_file():
     shipped = read_rules_file(DEFAULT_RULES_PATH)
     assert shipped.taxonomy_version == 1
-    assert list(shipped.taxonomy) == ["encyclopedia", "news", "forum_qa", "code", "academic", "government_legal",
-                                      "reference_docs", "commerce", "blog_personal", "other"]
+    assert list(shipped.taxonomy) == [
+        "encyclopedia",
+        "news",
+        "forum_qa",
+        "code",
+        "academic",
+        "government_legal",
+        "reference_docs",
+        "commerce",
+        "blog_personal",
+        "other",
+    ]
     rules = DomainRules.load()
     cases = {
         "https://en.wikipedia.org/wiki/Beam": ("encyclopedia", "domain:wikipedia.org"),

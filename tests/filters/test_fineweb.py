@@ -2,8 +2,7 @@ import dataclasses
 
 import pytest
 
-from filters.fineweb import judge, measure
-from filters.fineweb import FineWebConfig
+from filters.fineweb import FineWebConfig, judge, measure
 from pipeline.core.records import DropReason
 
 CONFIG = FineWebConfig()
@@ -35,7 +34,10 @@ def test_prose_is_kept_and_measured():
         ([""], DropReason.TOO_FEW_PUNCTUATED_LINES),  # empty text: one blank line
         (["One line without a mark at the end, but long enough to matter"], DropReason.TOO_FEW_PUNCTUATED_LINES),
         ([line.rstrip(".") for line in PROSE] * 2 + [PROSE[0]], DropReason.TOO_FEW_PUNCTUATED_LINES),  # 1 of 9
-        ([line.rstrip(".") for line in PROSE] * 2 + PROSE[:2], DropReason.TOO_MANY_DUPLICATE_LINE_CHARS_FINEWEB),  # 2 of 10
+        (
+            [line.rstrip(".") for line in PROSE] * 2 + PROSE[:2],
+            DropReason.TOO_MANY_DUPLICATE_LINE_CHARS_FINEWEB,
+        ),  # 2 of 10
         (["Short one.", "Short two.", "Short three.", PROSE[0]], DropReason.TOO_MANY_SHORT_LINES),  # 3 of 4
         (PROSE + [PROSE[0]], DropReason.TOO_MANY_DUPLICATE_LINE_CHARS_FINEWEB),
         ([f"Item {i} is forty characters long, or so it is." for i in range(20)], None),
@@ -61,10 +63,16 @@ def test_comparisons_are_datatrove_s():
 
 
 def test_language_entries():
-    zh = ["我们今天在城市图书馆讨论了新的建设计划。", "委员会同意明年春天开放阅览室和儿童花园。", "居民希望保留旧馆，主席答应再开一年。"]
+    zh = [
+        "我们今天在城市图书馆讨论了新的建设计划。",
+        "委员会同意明年春天开放阅览室和儿童花园。",
+        "居民希望保留旧馆，主席答应再开一年。",
+    ]
     assert reason("\n".join(zh), "zh") is None  # short lines are 12 characters for zh
     assert reason("\n".join(zh), "zh", dataclasses.replace(CONFIG, languages={})) == DropReason.TOO_MANY_SHORT_LINES
-    thai = ["คณะกรรมการประชุมเมื่อวันอังคารเพื่อหารือเรื่องห้องสมุดใหม่ที่จะเปิดในฤดูใบไม้ผลิหน้า",
-            "สมาชิกเห็นว่าอาคารควรมีห้องอ่านหนังสือที่มีหน้าต่างบานใหญ่และมุมที่เงียบสงบสำหรับทุกคน"]
+    thai = [
+        "คณะกรรมการประชุมเมื่อวันอังคารเพื่อหารือเรื่องห้องสมุดใหม่ที่จะเปิดในฤดูใบไม้ผลิหน้า",
+        "สมาชิกเห็นว่าอาคารควรมีห้องอ่านหนังสือที่มีหน้าต่างบานใหญ่และมุมที่เงียบสงบสำหรับทุกคน",
+    ]
     assert reason("\n".join(thai), "th") is None  # Thai marks no sentence end: rule off
     assert reason("\n".join(thai), "en") == DropReason.TOO_FEW_PUNCTUATED_LINES

@@ -5,13 +5,13 @@ from collections import Counter
 import pytest
 
 from filters.gopher import (
-    judge_repetition,
-    measure_quality,
-    measure_repetition,
     GopherQualityConfig,
     GopherRepetitionConfig,
     GopherRepetitionRules,
     judge_quality,
+    judge_repetition,
+    measure_quality,
+    measure_repetition,
     ngram_char_fractions,
 )
 from pipeline.core.records import DropReason
@@ -27,8 +27,10 @@ The budget, approved last month, covers construction as well as new books, compu
 Work is expected to begin in March once the final permits arrive from the city planning office."""
 
 # 100 distinct Han characters: prose-like text without repeated n-grams
-ZH = ("我们今天在城市图书馆讨论了新的建设计划，委员会同意明年春天开放阅览室。居民希望保留旧馆，主席答应再开一年。"
-      "建筑师展示了木质屋顶和儿童花园的设计，预算包括书籍、电脑以及员工培训，工程将在三月开始。")
+ZH = (
+    "我们今天在城市图书馆讨论了新的建设计划，委员会同意明年春天开放阅览室。居民希望保留旧馆，主席答应再开一年。"
+    "建筑师展示了木质屋顶和儿童花园的设计，预算包括书籍、电脑以及员工培训，工程将在三月开始。"
+)
 TH = "คณะกรรมการประชุมเมื่อวันอังคารเพื่อหารือเรื่องห้องสมุดใหม่ที่จะเปิดในฤดูใบไม้ผลิหน้า และสมาชิกเห็นว่าอาคารควรมีห้องอ่านหนังสือ"
 
 
@@ -83,7 +85,10 @@ def test_a_threshold_set_to_none_turns_its_rule_off():
 
 
 def test_stop_words_are_those_of_the_language_and_skipped_without_a_list():
-    german = "Der Ausschuss traf sich am Dienstag, um über die neue Bibliothek zu sprechen, die im Frühling eröffnet wird. " * 4
+    german = (
+        "Der Ausschuss traf sich am Dienstag, um über die neue Bibliothek zu sprechen, die im Frühling eröffnet wird. "
+        * 4
+    )
     assert quality_reason(german, "en") == DropReason.TOO_FEW_STOP_WORDS
     assert quality_reason(german, "de") is None
     assert measure_quality(german, "xx").stop_words is None
@@ -115,7 +120,9 @@ def test_paragraph_rules():
     paragraphs = [f"Paragraph {i} has a first line.\nAnd a second line for {i}." for i in range(5)]
     repeated = "\n\n".join(paragraphs + [paragraphs[0]] * 3)
     assert repetition_reason(repeated, config=no_lines) == DropReason.TOO_MANY_DUPLICATE_PARAGRAPHS
-    long_paragraph = "A long paragraph that is repeated.\n" + "It has a lot of words in it, far more than the others do. " * 4
+    long_paragraph = (
+        "A long paragraph that is repeated.\n" + "It has a lot of words in it, far more than the others do. " * 4
+    )
     text = "\n\n".join([f"Note {i}." for i in range(10)] + [long_paragraph] * 3)
     only_chars = dataclasses.replace(no_lines, max_duplicate_paragraph_frac=None)
     assert repetition_reason(text, config=only_chars) == DropReason.TOO_MANY_DUPLICATE_PARAGRAPH_CHARS
@@ -155,7 +162,7 @@ def _reference(words: list[str]) -> tuple[list[float], list[float]]:
     total = sum(map(len, words))
     top, duplicate = [], []
     for n in range(2, 11):
-        grams = [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
+        grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
         counts = Counter(grams)
         if n <= 4:
             best = max(counts.values(), default=0)
@@ -178,7 +185,7 @@ def test_vectorized_ngram_fractions_match_the_definitions():
         words = [rng.choice(vocabulary) for _ in range(rng.randint(0, 80))]
         if trial % 3 == 0 and len(words) > 12:  # splice in long repeats
             start = rng.randrange(len(words) - 12)
-            words += words[start:start + rng.randint(5, 12)]
+            words += words[start : start + rng.randint(5, 12)]
         top, duplicate = ngram_char_fractions(words)
         expected_top, expected_duplicate = _reference(words)
         assert top == pytest.approx(expected_top) and duplicate == pytest.approx(expected_duplicate), words

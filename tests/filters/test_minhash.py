@@ -56,7 +56,9 @@ def _jaccard(a: str, b: str) -> float:
 _TEXTS = st.lists(
     st.one_of(
         st.text(alphabet=st.sampled_from(list("ab cd éf 0 1 ,.! 中文 한 \n")), max_size=60),
-        st.lists(st.sampled_from(["alpha", "beta", "gamma", "delta", "Alpha!", "2024", "ünï"]), max_size=30).map(" ".join),
+        st.lists(st.sampled_from(["alpha", "beta", "gamma", "delta", "Alpha!", "2024", "ünï"]), max_size=30).map(
+            " ".join
+        ),
     ),
     min_size=1,
     max_size=8,

@@ -5,8 +5,8 @@ import socket
 import pytest
 from presidio_analyzer import RecognizerResult
 
-from filters.pii import PiiRedactor, Redaction, _chunks, judge_pii, resolve_overlaps
 from filters.evaluation.pii import load_synth, score_spans, total
+from filters.pii import PiiRedactor, Redaction, _chunks, judge_pii, resolve_overlaps
 from filters.pii_recognizers import OfflineEmailRecognizer, is_card_number, luhn_ok
 from gristmill.cli import main
 from pipeline.config import ConfigError, PiiConfig, config_from_dict
@@ -70,7 +70,9 @@ def test_counts_are_per_type_and_only_types_found(redactor):
     text = "a@example.com, b@example.org; Tel. 030 1234567; Fax: 030 1234568; IBAN DE89370400440532013000"
     redaction = redactor.redact(text, "en")
     assert redaction.counts == {"EMAIL_ADDRESS": 2, "PHONE_NUMBER": 2, "IBAN_CODE": 1}
-    assert redaction.text == "<EMAIL_ADDRESS>, <EMAIL_ADDRESS>; Tel. <PHONE_NUMBER>; Fax: <PHONE_NUMBER>; IBAN <IBAN_CODE>"
+    assert (
+        redaction.text == "<EMAIL_ADDRESS>, <EMAIL_ADDRESS>; Tel. <PHONE_NUMBER>; Fax: <PHONE_NUMBER>; IBAN <IBAN_CODE>"
+    )
     assert redactor.redact(redaction.text, "en").counts == {}  # placeholders are not PII themselves
 
 
@@ -130,9 +132,16 @@ def test_density_judge(counts, words, limit, keep):
 
 
 def test_no_pii_reaches_the_logs(redactor, ner_redactor, caplog):
-    pii = ["jane.doe@example.org", "+46 (0)8 928 571 38", "4111 1111 1111 1111", "DE89370400440532013000",
-           "\u212aZ89370400440532013000",  # presidio's own IBAN check logs such text at ERROR; ours is guarded
-           "179.177.214.91", "460-89-9847", "Angela Merkel"]
+    pii = [
+        "jane.doe@example.org",
+        "+46 (0)8 928 571 38",
+        "4111 1111 1111 1111",
+        "DE89370400440532013000",
+        "\u212aZ89370400440532013000",  # presidio's own IBAN check logs such text at ERROR; ours is guarded
+        "179.177.214.91",
+        "460-89-9847",
+        "Angela Merkel",
+    ]
     caplog.set_level(logging.DEBUG)
     text = "Angela Merkel: " + ", ".join(pii[:-1]) + "."
     for lang in ("en", "de"):
@@ -181,10 +190,19 @@ def test_synth_dev_recall_and_precision_floor(redactor, shared_data):
 def test_eval_command_prints_a_table(tmp_path, capsys):
     data = tmp_path / "synth.json"
     text = "Mail me at ann@example.com or call 0490 75 40 81."
-    data.write_text(json.dumps([{"full_text": text, "spans": [
-        {"entity_type": "EMAIL_ADDRESS", "start_position": 11, "end_position": 26},
-        {"entity_type": "PHONE_NUMBER", "start_position": 35, "end_position": 48},
-    ]}]))
+    data.write_text(
+        json.dumps(
+            [
+                {
+                    "full_text": text,
+                    "spans": [
+                        {"entity_type": "EMAIL_ADDRESS", "start_position": 11, "end_position": 26},
+                        {"entity_type": "PHONE_NUMBER", "start_position": 35, "end_position": 48},
+                    ],
+                }
+            ]
+        )
+    )
     assert main(["pii", "eval", "--data", str(data)]) == 0
     out = capsys.readouterr().out
     assert "| EMAIL_ADDRESS | 1.000 | 1.000 | 1.000 | 1 | 1 |" in out

@@ -8,7 +8,13 @@ from conftest import skip_or_fail  # tests/ is on sys.path: pytest puts conftest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from filters.text_normalization import _DECOMPOSES, _fold_table, normalize_for_dedup, normalize_url, normalized_code_points
+from filters.text_normalization import (
+    _DECOMPOSES,
+    _fold_table,
+    normalize_for_dedup,
+    normalize_url,
+    normalized_code_points,
+)
 
 SENTENCES = Path(__file__).resolve().parents[3] / "shared" / "data" / "langid" / "lingua" / "sentences"
 

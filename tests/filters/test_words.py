@@ -3,7 +3,28 @@ import pytest
 from filters.words import STOP_WORDS, count_stop_words, split_words
 
 # the largest languages of the web by Common Crawl share, and then some
-WEB_LANGUAGES = {"en", "ru", "de", "zh", "ja", "es", "fr", "it", "pt", "pl", "nl", "vi", "tr", "id", "fa", "ar", "ko", "cs", "sv", "th"}
+WEB_LANGUAGES = {
+    "en",
+    "ru",
+    "de",
+    "zh",
+    "ja",
+    "es",
+    "fr",
+    "it",
+    "pt",
+    "pl",
+    "nl",
+    "vi",
+    "tr",
+    "id",
+    "fa",
+    "ar",
+    "ko",
+    "cs",
+    "sv",
+    "th",
+}
 
 
 def test_space_separated_text_splits_on_whitespace_with_punctuation_attached():
@@ -57,6 +78,6 @@ def test_each_list_finds_two_stop_words_in_ten_sentences_of_its_language(shared_
         if not path.exists():
             continue
         sentences = path.read_text(encoding="utf-8").splitlines()
-        texts = ["\n".join(sentences[i:i + 10]) for i in range(0, len(sentences) - 9, 10)]
+        texts = ["\n".join(sentences[i : i + 10]) for i in range(0, len(sentences) - 9, 10)]
         passing = sum(count_stop_words(text, lang) >= 2 for text in texts) / len(texts)
         assert passing >= (0.9 if lang == "ko" else 0.99), (lang, passing)

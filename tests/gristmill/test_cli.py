@@ -33,7 +33,15 @@ def test_bad_crawl_spec(tmp_path, capsys):
 @pytest.mark.slow
 def test_run_refuses_to_mix_runs_then_overwrites(tmp_path, shared_data, capsys):
     out = tmp_path / "o"
-    args = ["run", "--input", str(shared_data / DOLMA), "--output", str(out), "--no-progress", "--direct_running_mode=in_memory"]
+    args = [
+        "run",
+        "--input",
+        str(shared_data / DOLMA),
+        "--output",
+        str(out),
+        "--no-progress",
+        "--direct_running_mode=in_memory",
+    ]
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "records read 34 = kept" in printed and "conserved" in printed

@@ -29,8 +29,18 @@ from pipeline.runner import run_pipeline
 pytestmark = pytest.mark.slow
 
 CHROMIUM = shutil.which("chromium")
-CHARTS = ("funnel", "drops", "languages", "mixture-weights", "mixture-phases", "toxicity-score", "length-chars",
-          "token-estimate", "dup-cluster-size", "pii")
+CHARTS = (
+    "funnel",
+    "drops",
+    "languages",
+    "mixture-weights",
+    "mixture-phases",
+    "toxicity-score",
+    "length-chars",
+    "token-estimate",
+    "dup-cluster-size",
+    "pii",
+)
 STATS = ("histograms", "summary", "languages", "domains", "lang_domain", "pii", "funnel")
 
 
@@ -83,12 +93,23 @@ def _chromium(page: Path, tmp_path: Path, screenshot: Path | None = None) -> tup
     if CHROMIUM is None:
         skip_or_fail("Debian chromium is not installed (apt-get install chromium; .ci/run does it)")
     profile = tmp_path / f"chromium-{time.monotonic_ns()}"
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+    ]
     action = [f"--screenshot={screenshot}", "--window-size=1280,4000"] if screenshot else ["--dump-dom"]
     env = {**os.environ, "HOME": str(profile), "XDG_CONFIG_HOME": str(profile), "XDG_CACHE_HOME": str(profile)}
     started = time.perf_counter()
-    done = subprocess.run([CHROMIUM, *flags, *action, page.as_uri()], capture_output=True, text=True, timeout=180, env=env, check=False)
+    done = subprocess.run(
+        [CHROMIUM, *flags, *action, page.as_uri()], capture_output=True, text=True, timeout=180, env=env, check=False
+    )
     seconds = time.perf_counter() - started
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout, seconds
@@ -107,14 +128,19 @@ def test_stats_files_add_up_and_load_in_duckdb(run):
     assert _one(sql, f"select sum(documents) from '{stats}/languages.parquet'") == kept
     assert _one(sql, f"select sum(documents) from '{stats}/domains.parquet'") == kept
     assert _one(sql, f"select sum(documents) from '{stats}/lang_domain.parquet'") == kept
-    per_metric = dict(sql.sql(f"select metric, sum(count) from '{stats}/histograms.parquet' group by metric").fetchall())
+    per_metric = dict(
+        sql.sql(f"select metric, sum(count) from '{stats}/histograms.parquet' group by metric").fetchall()
+    )
     nulls = dict(sql.sql(f"select metric, nulls from '{stats}/summary.parquet'").fetchall())
     assert {metric: per_metric[metric] + nulls[metric] for metric in per_metric} == dict.fromkeys(per_metric, kept)
     assert nulls["length_chars"] == nulls["toxicity_score"] == 0
     # the funnel in long form: the first stage's rows sum to the records read, the last stage's kept row is `kept`
     assert _one(sql, f"select sum(count) from '{stats}/funnel.parquet' where position = 0") == funnel["records_read"]
     assert _one(sql, f"select sum(count) from '{stats}/funnel.parquet' where outcome = 'dropped'") == funnel["dropped"]
-    assert _one(sql, f"select count from '{stats}/funnel.parquet' where outcome = 'kept' order by position desc limit 1") == kept
+    assert (
+        _one(sql, f"select count from '{stats}/funnel.parquet' where outcome = 'kept' order by position desc limit 1")
+        == kept
+    )
     # the sample plants phone numbers, IBANs and IP addresses
     assert _one(sql, f"select count(*) from '{stats}/pii.parquet' where redactions > 0") >= 2
 
@@ -143,8 +169,10 @@ def test_report_renders_every_plot_in_chromium(run, tmp_path, capsys):
     screenshot = tmp_path / "report.png"
     _chromium(page, tmp_path, screenshot)
     assert screenshot.stat().st_size > 50_000  # a blank 1280x4000 page compresses to a few KB
-    print(f"report.html {page.stat().st_size / 1024:.0f} KiB; chromium DOM dump {seconds:.2f} s, "
-          f"page scripts done at {parsed.root['data-render-ms']} ms; screenshot {screenshot}")
+    print(
+        f"report.html {page.stat().st_size / 1024:.0f} KiB; chromium DOM dump {seconds:.2f} s, "
+        f"page scripts done at {parsed.root['data-render-ms']} ms; screenshot {screenshot}"
+    )
 
 
 def test_compare_two_runs(run, tmp_path):

@@ -19,13 +19,22 @@ from trainer.data import LoaderConfig, Permutation, SampleStream, TokenLoader, _
 from trainer.token_shards import open_token_folder
 
 SEQ = 16
-MAIN = [{"name": "main", "token_budget": None, "weights": {"a": 0.6, "b": 0.3, "c": 0.1}, "epochs": {"a": 1, "b": 1, "c": 1}}]
+MAIN = [
+    {
+        "name": "main",
+        "token_budget": None,
+        "weights": {"a": 0.6, "b": 0.3, "c": 0.1},
+        "epochs": {"a": 1, "b": 1, "c": 1},
+    }
+]
 
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     # a: 2 files, 1000 windows of 16; b: 500; c: 100 (in 3 files with ragged tails)
-    return write_token_folder(tmp_path_factory.mktemp("tokens"), {"a": [8001, 8001], "b": [8001], "c": [500, 700, 421]}, MAIN)
+    return write_token_folder(
+        tmp_path_factory.mktemp("tokens"), {"a": [8001, 8001], "b": [8001], "c": [500, 700, 421]}, MAIN
+    )
 
 
 def take(loader: TokenLoader, n: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -56,8 +65,17 @@ def test_batches_are_shifted_windows(folder):
 
 def test_no_window_is_read_by_two_of_2_ranks_x_2_workers(folder):
     # 4 readers x 40 batches x 8 = 1280 samples: under one epoch of every domain at these weights
-    per_rank = [windows(take(TokenLoader(str(folder), LoaderConfig(seq_len=SEQ, batch_size=8, rank=rank, world_size=2, num_workers=2)), 40))
-                for rank in (0, 1)]
+    per_rank = [
+        windows(
+            take(
+                TokenLoader(
+                    str(folder), LoaderConfig(seq_len=SEQ, batch_size=8, rank=rank, world_size=2, num_workers=2)
+                ),
+                40,
+            )
+        )
+        for rank in (0, 1)
+    ]
     seen = per_rank[0] + per_rank[1]
     assert len(seen) == len(set(seen)) == 640
     # and through SampleStream directly: the 4 readers' shares of domain c (100 windows) tile it exactly
@@ -103,12 +121,20 @@ def test_domains_are_drawn_by_their_weights(folder):
 
 def test_phase_switches_when_all_ranks_consumed_its_budget(tmp_path):
     # 2 ranks x 4 samples x 16 tokens = 128 tokens a step: "warmup" (only a) lasts 3 steps, then "anneal" (only b)
-    phases = [{"name": "warmup", "token_budget": 384, "weights": {"a": 1.0, "b": 0.0}, "epochs": {}},
-              {"name": "anneal", "token_budget": 1000, "weights": {"a": 0.0, "b": 1.0}, "epochs": {}}]
+    phases = [
+        {"name": "warmup", "token_budget": 384, "weights": {"a": 1.0, "b": 0.0}, "epochs": {}},
+        {"name": "anneal", "token_budget": 1000, "weights": {"a": 0.0, "b": 1.0}, "epochs": {}},
+    ]
     folder = write_token_folder(tmp_path, {"a": [4001], "b": [4001]}, phases)
     for num_workers in (0, 2):
-        loader = TokenLoader(str(folder), LoaderConfig(seq_len=SEQ, batch_size=4, rank=1, world_size=2, num_workers=num_workers))
-        assert loader.phase_name() == "warmup" and loader.phase_name(3) == "anneal" and loader.phase_name(10**6) == "anneal"
+        loader = TokenLoader(
+            str(folder), LoaderConfig(seq_len=SEQ, batch_size=4, rank=1, world_size=2, num_workers=num_workers)
+        )
+        assert (
+            loader.phase_name() == "warmup"
+            and loader.phase_name(3) == "anneal"
+            and loader.phase_name(10**6) == "anneal"
+        )
         domains = [{window_of(int(t))[0] for t in x[:, 0]} for x, _ in take(loader, 6)]
         assert domains == [{0}, {0}, {0}, {1}, {1}, {1}], num_workers
     # total_tokens scales the boundaries: 384 / 1384 of 2768 tokens = 768 = 6 steps
@@ -117,16 +143,22 @@ def test_phase_switches_when_all_ranks_consumed_its_budget(tmp_path):
 
 
 def test_a_small_domain_repeats_in_a_new_order_each_epoch(tmp_path):
-    folder = write_token_folder(tmp_path, {"a": [161]}, [{"name": "main", "token_budget": None, "weights": {"a": 1.0}, "epochs": {"a": 3.0}}])
+    folder = write_token_folder(
+        tmp_path, {"a": [161]}, [{"name": "main", "token_budget": None, "weights": {"a": 1.0}, "epochs": {"a": 3.0}}]
+    )
     loader = TokenLoader(str(folder), LoaderConfig(seq_len=SEQ, batch_size=5))  # 10 windows: one epoch every 2 batches
     seen = windows(take(loader, 6))
-    epochs = [seen[i:i + 10] for i in range(0, 30, 10)]
+    epochs = [seen[i : i + 10] for i in range(0, 30, 10)]
     assert all(sorted(e) == sorted(epochs[0]) and len(set(e)) == 10 for e in epochs)
     assert len({tuple(e) for e in epochs}) == 3
     assert loader.state_dict()["streams"][0]["domains"]["a"] == {"epoch": 3, "taken": 0}
 
 
 def test_a_domain_with_fewer_windows_than_readers_is_refused(tmp_path):
-    folder = write_token_folder(tmp_path, {"a": [4001], "b": [40]}, [{"name": "main", "token_budget": None, "weights": {"a": 0.5, "b": 0.5}, "epochs": {}}])
+    folder = write_token_folder(
+        tmp_path,
+        {"a": [4001], "b": [40]},
+        [{"name": "main", "token_budget": None, "weights": {"a": 0.5, "b": 0.5}, "epochs": {}}],
+    )
     with pytest.raises(ValueError, match="domain 'b': 2 windows of 17 tokens, fewer than the 4 readers"):
         TokenLoader(str(folder), LoaderConfig(seq_len=SEQ, batch_size=4, world_size=4))

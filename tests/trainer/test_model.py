@@ -14,7 +14,9 @@ from trainer.model import GPT, PRESETS, GPTConfig, padded_vocab, preset_config
 
 def tiny(vocab_size: int = 97, seq_len: int = 16, **overrides) -> GPT:
     torch.manual_seed(0)
-    return GPT(GPTConfig(vocab_size=vocab_size, seq_len=seq_len, **({"n_layer": 2, "n_head": 2, "d_model": 32} | overrides)))
+    return GPT(
+        GPTConfig(vocab_size=vocab_size, seq_len=seq_len, **({"n_layer": 2, "n_head": 2, "d_model": 32} | overrides))
+    )
 
 
 def test_logits_have_one_row_per_position_and_token():
@@ -50,8 +52,9 @@ def test_residual_projections_start_smaller():
     assert model.blocks[0].mlp.down.weight.std().item() == pytest.approx(0.02 / math.sqrt(16), rel=0.05)
 
 
-@pytest.mark.parametrize(("preset", "millions"), [("gpt2-124m", 124.4), ("gpt2-350m", 354.8), ("gpt2-774m", 774.0),
-                                                  ("gpt2-1.5b", 1557.6)])
+@pytest.mark.parametrize(
+    ("preset", "millions"), [("gpt2-124m", 124.4), ("gpt2-350m", 354.8), ("gpt2-774m", 774.0), ("gpt2-1.5b", 1557.6)]
+)
 def test_gpt2_presets_have_gpt2_parameter_counts(preset, millions):
     with torch.device("meta"):  # shapes only: no memory, no init time
         model = GPT(preset_config(preset, vocab_size=50257, seq_len=1024))

@@ -47,7 +47,8 @@ def test_chinchilla_70b_is_compute_optimal():
     assert params == pytest.approx(70e9)
     assert tokens == pytest.approx(1.4e12)
     assert {a.keeps: a.flops for a in plan.alternatives} == pytest.approx(
-        {"compute": 5.88e23, "model size": 5.88e23, "data": 5.88e23})
+        {"compute": 5.88e23, "model size": 5.88e23, "data": 5.88e23}
+    )
 
 
 def test_alternatives_keep_what_they_say():
@@ -70,7 +71,8 @@ def test_gpu_hours_scale_with_mfu_and_peak():
 
 def test_attention_term_is_12_l_d_t_per_token():
     assert training_flops(1e9, 1e10, layers=24, d_model=2048, seq_len=4096) == pytest.approx(
-        6 * 1e9 * 1e10 + 12 * 24 * 2048 * 4096 * 1e10)
+        6 * 1e9 * 1e10 + 12 * 24 * 2048 * 4096 * 1e10
+    )
     assert training_flops(1e9, 1e10) == pytest.approx(6e19)
 
 
@@ -89,22 +91,42 @@ def test_price_override_and_unpriced_gpu():
     assert "pass --usd-per-gpu-hour" in format_plan(unpriced)
 
 
-@pytest.mark.parametrize("fields, named", [
-    ({"mfu": 0}, "mfu"), ({"mfu": 1.2}, "mfu"), ({"gpus": 0}, "gpus"), ({"pue": 0.9}, "pue"),
-    ({"params": -1}, "params"), ({"tokens": math.nan}, "tokens"), ({"gpu_type": "tpu-v9"}, "gpu_type"),
-    ({"gpu_type": "cpu"}, "no peak"), ({"layers": 32}, "d_model and seq_len together"),
-])
+@pytest.mark.parametrize(
+    "fields, named",
+    [
+        ({"mfu": 0}, "mfu"),
+        ({"mfu": 1.2}, "mfu"),
+        ({"gpus": 0}, "gpus"),
+        ({"pue": 0.9}, "pue"),
+        ({"params": -1}, "params"),
+        ({"tokens": math.nan}, "tokens"),
+        ({"gpu_type": "tpu-v9"}, "gpu_type"),
+        ({"gpu_type": "cpu"}, "no peak"),
+        ({"layers": 32}, "d_model and seq_len together"),
+    ],
+)
 def test_bad_config_names_the_key(fields, named):
     with pytest.raises(PlanError, match=named):
         PlanConfig(**{"params": 1e9, "tokens": 1e10, **fields})
 
 
-@pytest.mark.parametrize("name, key", [
-    ("NVIDIA H200", "h200"), ("NVIDIA H100 80GB HBM3", "h100"), ("NVIDIA H100 PCIe", "h100-pcie"),
-    ("NVIDIA H100 NVL", "h100-nvl"), ("NVIDIA A100-SXM4-80GB", "a100"), ("NVIDIA A100 80GB PCIe", "a100-pcie"),
-    ("NVIDIA A10G", "a10g"), ("NVIDIA L4", "l4"), ("NVIDIA B200", "b200"), ("AMD Instinct MI300X", "mi300x"),
-    ("H100-SXM", "h100"), ("cpu", "cpu"),
-])
+@pytest.mark.parametrize(
+    "name, key",
+    [
+        ("NVIDIA H200", "h200"),
+        ("NVIDIA H100 80GB HBM3", "h100"),
+        ("NVIDIA H100 PCIe", "h100-pcie"),
+        ("NVIDIA H100 NVL", "h100-nvl"),
+        ("NVIDIA A100-SXM4-80GB", "a100"),
+        ("NVIDIA A100 80GB PCIe", "a100-pcie"),
+        ("NVIDIA A10G", "a10g"),
+        ("NVIDIA L4", "l4"),
+        ("NVIDIA B200", "b200"),
+        ("AMD Instinct MI300X", "mi300x"),
+        ("H100-SXM", "h100"),
+        ("cpu", "cpu"),
+    ],
+)
 def test_lookup_by_key_alias_or_cuda_name(name, key):
     assert lookup(name).key == key
 
@@ -116,14 +138,17 @@ def test_peak_flops_is_dense_bf16_or_none():
     assert peak_flops("cpu") is None
 
 
-@pytest.mark.parametrize("text, value", [("405B", 405e9), ("15.6T", 15.6e12), ("1e21", 1e21), ("70e9", 70e9),
-                                         ("7m", 7e6), ("1.5K", 1500.0)])
+@pytest.mark.parametrize(
+    "text, value", [("405B", 405e9), ("15.6T", 15.6e12), ("1e21", 1e21), ("70e9", 70e9), ("7m", 7e6), ("1.5K", 1500.0)]
+)
 def test_parse_count(text, value):
     assert parse_count(text) == pytest.approx(value)
 
 
 def test_cli_plan_prints_the_llama3_table(capsys):
-    code = main(["plan", "--params", "405B", "--tokens", "15.6T", "--gpus", "16384", "--gpu-type", "h100", "--mfu", "0.4"])
+    code = main(
+        ["plan", "--params", "405B", "--tokens", "15.6T", "--gpus", "16384", "--gpu-type", "h100", "--mfu", "0.4"]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "3.791e+25 FLOPs" in out

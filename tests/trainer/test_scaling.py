@@ -27,8 +27,16 @@ TOKEN_COUNTS = np.logspace(9, 11.5, 6)
 def synthetic_runs(noise: float, seed: int = 0) -> list[Run]:
     """Chinchilla's losses on the ladder, times exp(noise · N(0, 1))."""
     rng = np.random.default_rng(seed)
-    return [Run(params=n, tokens=d, loss=float(CHINCHILLA.loss(n, d) * math.exp(noise * rng.standard_normal())),
-                source="synthetic") for n in SIZES for d in TOKEN_COUNTS]
+    return [
+        Run(
+            params=n,
+            tokens=d,
+            loss=float(CHINCHILLA.loss(n, d) * math.exp(noise * rng.standard_normal())),
+            source="synthetic",
+        )
+        for n in SIZES
+        for d in TOKEN_COUNTS
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -102,32 +110,47 @@ def _write_run_folder(folder, params, records):
 
 
 def test_load_runs_reads_jsonl_csv_and_run_folders(tmp_path):
-    (tmp_path / "a.jsonl").write_text('{"params": 1e8, "tokens": 2e9, "loss": 3.1, "name": "x"}\n\n'
-                                      '{"params": 2e8, "tokens": 4e9, "loss": 2.9}\n')
+    (tmp_path / "a.jsonl").write_text(
+        '{"params": 1e8, "tokens": 2e9, "loss": 3.1, "name": "x"}\n\n{"params": 2e8, "tokens": 4e9, "loss": 2.9}\n'
+    )
     (tmp_path / "b.csv").write_text("params,tokens,loss\n4e8,8e9,2.7\n")
-    _write_run_folder(tmp_path / "ladder" / "r1", 1e7, [
-        {"step": 100, "tokens": 1e8, "loss": 4.0},
-        {"step": 100, "tokens": 1e8, "loss": 4.0, "val_loss": 4.2},
-        {"step": 200, "tokens": 2e8, "loss": 3.5, "val_loss": 3.6},
-        {"step": 250, "tokens": 2.5e8, "loss": 3.4},
-    ])
+    _write_run_folder(
+        tmp_path / "ladder" / "r1",
+        1e7,
+        [
+            {"step": 100, "tokens": 1e8, "loss": 4.0},
+            {"step": 100, "tokens": 1e8, "loss": 4.0, "val_loss": 4.2},
+            {"step": 200, "tokens": 2e8, "loss": 3.5, "val_loss": 3.6},
+            {"step": 250, "tokens": 2.5e8, "loss": 3.4},
+        ],
+    )
     _write_run_folder(tmp_path / "ladder" / "r2", 2e7, [{"step": 10, "tokens": 1e7, "loss": 5.0}])
     runs = load_runs([tmp_path / "a.jsonl", tmp_path / "b.csv", tmp_path / "ladder"])
     assert [(r.params, r.tokens, r.loss) for r in runs] == [
-        (1e8, 2e9, 3.1), (2e8, 4e9, 2.9), (4e8, 8e9, 2.7), (1e7, 2e8, 3.6), (2e7, 1e7, 5.0)]
+        (1e8, 2e9, 3.1),
+        (2e8, 4e9, 2.9),
+        (4e8, 8e9, 2.7),
+        (1e7, 2e8, 3.6),
+        (2e7, 1e7, 5.0),
+    ]
     assert runs[2].source.endswith("b.csv:2")
     assert runs[3].source.endswith("metrics.jsonl:3 (val_loss at step 200)")
     assert runs[4].source.endswith("metrics.jsonl:1 (loss at step 10)")
     assert len(load_runs([tmp_path])) == 5
 
 
-@pytest.mark.parametrize("content, message", [
-    ('{"params": 1e8, "tokens": 2e9}\n', "runs.jsonl:1: missing 'loss'"),
-    ('{"params": 1e8, "tokens": 2e9, "loss": 1}\n{"params": 0, "tokens": 2e9, "loss": 3}\n',
-     "runs.jsonl:2: params must be a positive number"),
-    ('{"params": "big", "tokens": 2e9, "loss": 3}\n', "params must be a number, got 'big'"),
-    ("params: 1\n", "runs.jsonl:1: not JSON"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"params": 1e8, "tokens": 2e9}\n', "runs.jsonl:1: missing 'loss'"),
+        (
+            '{"params": 1e8, "tokens": 2e9, "loss": 1}\n{"params": 0, "tokens": 2e9, "loss": 3}\n',
+            "runs.jsonl:2: params must be a positive number",
+        ),
+        ('{"params": "big", "tokens": 2e9, "loss": 3}\n', "params must be a number, got 'big'"),
+        ("params: 1\n", "runs.jsonl:1: not JSON"),
+    ],
+)
 def test_bad_records_are_named(tmp_path, content, message):
     (tmp_path / "runs.jsonl").write_text(content)
     with pytest.raises(RunsError, match=message):
@@ -155,8 +178,12 @@ def test_format_fit_shows_constants_intervals_and_allocation(noisy_fit):
 
 def test_cli_scaling_fit(tmp_path, capsys):
     runs = tmp_path / "runs.jsonl"
-    runs.write_text("".join(json.dumps({"params": r.params, "tokens": r.tokens, "loss": r.loss}) + "\n"
-                            for r in synthetic_runs(noise=0.002, seed=5)))
+    runs.write_text(
+        "".join(
+            json.dumps({"params": r.params, "tokens": r.tokens, "loss": r.loss}) + "\n"
+            for r in synthetic_runs(noise=0.002, seed=5)
+        )
+    )
     assert main(["scaling", "fit", str(runs), "--budget", "1e22", "--bootstrap", "5", "--starts", "2"]) == 0
     out = capsys.readouterr().out
     assert "5 bootstrap resamples" in out and "| 1e+22 |" in out

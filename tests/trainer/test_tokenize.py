@@ -33,7 +33,9 @@ def built(tmp_path_factory, shared_data):
     root = tmp_path_factory.mktemp("tokenize")
     corpus = Corpus.open(str(write_corpus(root / "corpus")))
     train_tokenizer(corpus, str(root / "tok"), TokenizerConfig(vocab_size=600, sample_documents=60))
-    tokenize_corpus(corpus, str(root / "tok"), str(root / "tokens"), TokenizeConfig(workers=1, batch_rows=7), version="test")
+    tokenize_corpus(
+        corpus, str(root / "tok"), str(root / "tokens"), TokenizeConfig(workers=1, batch_rows=7), version="test"
+    )
     return root / "corpus", root / "tok", root / "tokens"
 
 
@@ -55,7 +57,7 @@ def test_index_matches_tokens_and_documents_decode_to_their_text(built):
             # every document ends with end-of-text, and it appears nowhere else
             assert np.array_equal(np.flatnonzero(tokens == folder.eot_id), index[1:] - 1)
             for i, text in enumerate(texts):
-                assert tokenizer.decode(tokens[index[i]:index[i + 1] - 1]) == text, (name, entry["path"], i)
+                assert tokenizer.decode(tokens[index[i] : index[i + 1] - 1]) == text, (name, entry["path"], i)
             total_documents += entry["documents"]
             total_tokens += entry["tokens"]
     assert manifest["totals"] == {"documents": total_documents, "tokens": total_tokens, "files": 6}
@@ -73,12 +75,35 @@ def test_manifest_carries_source_hash_tokenizer_and_phases(built):
 
 
 def test_mixture_phases_reads_v1_and_v2():
-    v1 = {"format_version": 1, "domains": {"a": {"target_weight": 0.25, "epochs": 1.0}, "b": {"target_weight": 0.75, "epochs": 2.0}}}
+    v1 = {
+        "format_version": 1,
+        "domains": {"a": {"target_weight": 0.25, "epochs": 1.0}, "b": {"target_weight": 0.75, "epochs": 2.0}},
+    }
     (main_phase,) = mixture_phases(v1)
-    assert (main_phase.name, main_phase.token_budget, main_phase.weights, main_phase.epochs) == ("main", None, {"a": 0.25, "b": 0.75}, {"a": 1.0, "b": 2.0})
-    v2 = {"format_version": 2, "domains": {}, "mixture": {"phases": [
-        {"name": "main", "token_budget": 900, "domains": {"a": {"weight": 0.5, "epochs": 1.0}, "b": {"weight": 0.5, "epochs": 0.5}}},
-        {"name": "anneal", "token_budget": 100, "domains": {"a": {"weight": 1.0, "epochs": 1.2}, "b": {"weight": 0.0, "epochs": 0.5}}}]}}
+    assert (main_phase.name, main_phase.token_budget, main_phase.weights, main_phase.epochs) == (
+        "main",
+        None,
+        {"a": 0.25, "b": 0.75},
+        {"a": 1.0, "b": 2.0},
+    )
+    v2 = {
+        "format_version": 2,
+        "domains": {},
+        "mixture": {
+            "phases": [
+                {
+                    "name": "main",
+                    "token_budget": 900,
+                    "domains": {"a": {"weight": 0.5, "epochs": 1.0}, "b": {"weight": 0.5, "epochs": 0.5}},
+                },
+                {
+                    "name": "anneal",
+                    "token_budget": 100,
+                    "domains": {"a": {"weight": 1.0, "epochs": 1.2}, "b": {"weight": 0.0, "epochs": 0.5}},
+                },
+            ]
+        },
+    }
     phases = mixture_phases(v2)
     assert [(p.name, p.token_budget, p.weights["a"]) for p in phases] == [("main", 900, 0.5), ("anneal", 100, 1.0)]
 
@@ -86,7 +111,9 @@ def test_mixture_phases_reads_v1_and_v2():
 def test_output_does_not_depend_on_workers(built, tmp_path):
     corpus_dir, tok_dir, tokens_dir = built
     corpus = Corpus.open(str(corpus_dir))
-    tokenize_corpus(corpus, str(tok_dir), str(tmp_path / "out"), TokenizeConfig(workers=2, batch_rows=64), version="test")
+    tokenize_corpus(
+        corpus, str(tok_dir), str(tmp_path / "out"), TokenizeConfig(workers=2, batch_rows=64), version="test"
+    )
     for path in tokens_dir.rglob("*.bin"):
         assert (tmp_path / "out" / path.relative_to(tokens_dir)).read_bytes() == path.read_bytes()
 
@@ -103,8 +130,12 @@ def test_dtype_is_uint16_while_ids_fit_else_uint32(tmp_path, built):
     big.save(str(tmp_path / "big" / "tokenizer.json"))
     (tmp_path / "big" / META_FILE).write_text(json.dumps(meta))
     corpus = Corpus.open(str(corpus_dir))
-    small_corpus = Corpus(uri=corpus.uri, manifest={**corpus.manifest, "shards": corpus.shards[:1]}, sha256="x", storage=Storage())
-    manifest = tokenize_corpus(small_corpus, str(tmp_path / "big"), str(tmp_path / "out"), TokenizeConfig(), version="test")
+    small_corpus = Corpus(
+        uri=corpus.uri, manifest={**corpus.manifest, "shards": corpus.shards[:1]}, sha256="x", storage=Storage()
+    )
+    manifest = tokenize_corpus(
+        small_corpus, str(tmp_path / "big"), str(tmp_path / "out"), TokenizeConfig(), version="test"
+    )
     assert manifest["dtype"] == "uint32"
     folder = open_token_folder(str(tmp_path / "out"))
     (entry,) = [e for d in folder.domains.values() for e in d["files"]]
@@ -127,15 +158,44 @@ def test_open_token_folder_checks_file_sizes(built, tmp_path):
 
 def test_cli_round_trip_and_bad_inputs(built, tmp_path, capsys):
     corpus_dir = built[0]
-    assert main(["tokenizer", "train", str(corpus_dir), "--vocab-size", "400", "--sample-documents", "40", "--out", str(tmp_path / "tok")]) == 0
-    args = ["tokenize", str(corpus_dir / "manifest.json"), "--tokenizer", str(tmp_path / "tok"), "--out", str(tmp_path / "out"), "--workers", "1"]
+    assert (
+        main(
+            [
+                "tokenizer",
+                "train",
+                str(corpus_dir),
+                "--vocab-size",
+                "400",
+                "--sample-documents",
+                "40",
+                "--out",
+                str(tmp_path / "tok"),
+            ]
+        )
+        == 0
+    )
+    args = [
+        "tokenize",
+        str(corpus_dir / "manifest.json"),
+        "--tokenizer",
+        str(tmp_path / "tok"),
+        "--out",
+        str(tmp_path / "out"),
+        "--workers",
+        "1",
+    ]
     assert main(args) == 0
     out = capsys.readouterr()
     assert "6/6 shards" in out.err and "tokens_manifest.json" in out.out
     assert open_token_folder(str(tmp_path / "out")).manifest["tokenizer"]["vocab_size"] == 400
     assert main(args) == 2 and "--overwrite" in capsys.readouterr().err
     assert main([*args, "--overwrite", "--no-progress"]) == 0
-    assert main(["tokenize", str(tmp_path / "missing"), "--tokenizer", str(tmp_path / "tok"), "--out", str(tmp_path / "o2")]) == 2
+    assert (
+        main(
+            ["tokenize", str(tmp_path / "missing"), "--tokenizer", str(tmp_path / "tok"), "--out", str(tmp_path / "o2")]
+        )
+        == 2
+    )
     assert "cannot read manifest" in capsys.readouterr().err
     assert main(["tokenize", str(corpus_dir), "--tokenizer", str(corpus_dir), "--out", str(tmp_path / "o3")]) == 2
     assert "no tokenizer_meta.json" in capsys.readouterr().err
@@ -144,7 +204,9 @@ def test_cli_round_trip_and_bad_inputs(built, tmp_path, capsys):
     assert "gristmill_version: missing" in capsys.readouterr().err
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "keep.txt").write_text("x")
-    assert main(["tokenize", str(corpus_dir), "--tokenizer", str(tmp_path / "tok"), "--out", str(tmp_path / "busy")]) == 2
+    assert (
+        main(["tokenize", str(corpus_dir), "--tokenizer", str(tmp_path / "tok"), "--out", str(tmp_path / "busy")]) == 2
+    )
     assert "not empty" in capsys.readouterr().err
 
 
@@ -155,7 +217,9 @@ def test_missing_shard_is_a_clear_error(built, tmp_path):
     shutil.copytree(corpus_dir, tmp_path / "corpus")
     (tmp_path / "corpus" / "data" / "domain=forum" / "part-00001-of-00002.parquet").unlink()
     with pytest.raises(TokenizeError, match="part-00001-of-00002.parquet"):
-        tokenize_corpus(Corpus.open(str(tmp_path / "corpus")), str(tok_dir), str(tmp_path / "out"), TokenizeConfig(), version="test")
+        tokenize_corpus(
+            Corpus.open(str(tmp_path / "corpus")), str(tok_dir), str(tmp_path / "out"), TokenizeConfig(), version="test"
+        )
     assert not (tmp_path / "out" / TOKENS_MANIFEST).exists()
     assert not list((tmp_path / "out").rglob("*.tmp-*"))
 
@@ -177,8 +241,24 @@ def test_reads_the_corpus_from_s3(built, tmp_path, monkeypatch):
         for path in corpus_dir.rglob("*"):
             if path.is_file():
                 client.upload_file(str(path), "runs", f"run1/{path.relative_to(corpus_dir)}")
-        assert main(["tokenize", "s3://runs/run1/manifest.json", "--tokenizer", str(tok_dir), "--out", str(tmp_path / "out"),
-                     "--workers", "1", "--no-progress", "--s3-endpoint-url", server.endpoint_url]) == 0
+        assert (
+            main(
+                [
+                    "tokenize",
+                    "s3://runs/run1/manifest.json",
+                    "--tokenizer",
+                    str(tok_dir),
+                    "--out",
+                    str(tmp_path / "out"),
+                    "--workers",
+                    "1",
+                    "--no-progress",
+                    "--s3-endpoint-url",
+                    server.endpoint_url,
+                ]
+            )
+            == 0
+        )
     finally:
         server.stop()
     manifest = json.loads((tmp_path / "out" / TOKENS_MANIFEST).read_text())

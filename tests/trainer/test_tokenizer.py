@@ -92,7 +92,9 @@ def test_sample_is_uniform_over_shards_and_seeded(tmp_path, shared_data):
 def test_train_tokenizer_writes_a_loadable_folder(tmp_path, shared_data):
     manifest = write_corpus(tmp_path / "corpus")
     corpus = Corpus.open(str(manifest))
-    trained = train_tokenizer(corpus, str(tmp_path / "tok"), TokenizerConfig(vocab_size=500, sample_documents=50, seed=3))
+    trained = train_tokenizer(
+        corpus, str(tmp_path / "tok"), TokenizerConfig(vocab_size=500, sample_documents=50, seed=3)
+    )
     meta = json.loads((tmp_path / "tok" / META_FILE).read_text())
     assert meta["vocab_size"] == 500 and meta["eot_id"] == 0 and meta["sample"]["documents"] == 50
     assert meta["source_manifest"]["sha256"] == corpus.sha256
@@ -106,7 +108,9 @@ def test_load_tokenizer_names_the_problem(tmp_path):
         load_tokenizer(str(tmp_path))
     trained = train_on_texts(["abc abd"] * 3, TokenizerConfig(vocab_size=300))
     (tmp_path / "tokenizer.json").write_text(trained.to_str())
-    (tmp_path / META_FILE).write_text(json.dumps({"format": "gristmill-tokenizer", "format_version": 1, "eot_id": 0, "vocab_size": 9}))
+    (tmp_path / META_FILE).write_text(
+        json.dumps({"format": "gristmill-tokenizer", "format_version": 1, "eot_id": 0, "vocab_size": 9})
+    )
     with pytest.raises(TokenizerError, match="does not describe"):
         load_tokenizer(str(tmp_path))
     with pytest.raises(TokenizerError, match="vocab_size"):

@@ -38,17 +38,44 @@ from trainer.train_config import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-FLAGS = ["--preset", "tiny", "--seq-len", "32", "--batch-size", "8", "--lr", "1e-2", "--warmup-steps", "4", "--log-every", "1"]
+FLAGS = [
+    "--preset",
+    "tiny",
+    "--seq-len",
+    "32",
+    "--batch-size",
+    "8",
+    "--lr",
+    "1e-2",
+    "--warmup-steps",
+    "4",
+    "--log-every",
+    "1",
+]
 
 
 @pytest.fixture(scope="module")
 def tokens(tmp_path_factory) -> str:
-    return write_synthetic_tokens(str(tmp_path_factory.mktemp("tokens")), vocab_size=64, tokens_per_file=16384, successors=2)
+    return write_synthetic_tokens(
+        str(tmp_path_factory.mktemp("tokens")), vocab_size=64, tokens_per_file=16384, successors=2
+    )
 
 
 def config(tokens: str, out, **overrides) -> TrainConfig:
-    base = {"data": tokens, "out": str(out), "preset": "tiny", "seq_len": 32, "batch_size": 8, "lr": 1e-2, "warmup_steps": 4,
-            "log_every": 1, "max_steps": 40, "eval_every": 20, "eval_batches": 2, "checkpoint_every": 0}
+    base = {
+        "data": tokens,
+        "out": str(out),
+        "preset": "tiny",
+        "seq_len": 32,
+        "batch_size": 8,
+        "lr": 1e-2,
+        "warmup_steps": 4,
+        "log_every": 1,
+        "max_steps": 40,
+        "eval_every": 20,
+        "eval_batches": 2,
+        "checkpoint_every": 0,
+    }
     return TrainConfig(**(base | overrides))
 
 
@@ -92,7 +119,17 @@ def test_learning_rate_warms_up_then_follows_a_cosine_to_min_lr():
 
 
 def test_config_survives_the_torchrun_command_line():
-    c = TrainConfig(data="tok", out="run", preset="mini", lr=3e-4, min_lr=1e-5, compile=True, val_data="val", stop_at=7, fit_phases=False)
+    c = TrainConfig(
+        data="tok",
+        out="run",
+        preset="mini",
+        lr=3e-4,
+        min_lr=1e-5,
+        compile=True,
+        val_data="val",
+        stop_at=7,
+        fit_phases=False,
+    )
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     assert config_from_args(parser.parse_args(config_to_argv(c))) == c
@@ -107,10 +144,32 @@ def test_bad_config_names_the_key():
 
 def test_torchrun_commands():
     one = torchrun_command(Launch(nproc=2), ["--data", "t"])
-    assert one[1:] == ["-m", "torch.distributed.run", "--nproc-per-node", "2", "--standalone", "-m", "trainer.train", "--data", "t"]
+    assert one[1:] == [
+        "-m",
+        "torch.distributed.run",
+        "--nproc-per-node",
+        "2",
+        "--standalone",
+        "-m",
+        "trainer.train",
+        "--data",
+        "t",
+    ]
     multi = torchrun_command(Launch(nproc=8, nnodes=4, rdzv_endpoint="node0:29400", rdzv_id="job7"), [])
-    assert multi[3:] == ["--nproc-per-node", "8", "--nnodes", "4", "--rdzv-backend", "c10d", "--rdzv-endpoint", "node0:29400",
-                         "--rdzv-id", "job7", "-m", "trainer.train"]
+    assert multi[3:] == [
+        "--nproc-per-node",
+        "8",
+        "--nnodes",
+        "4",
+        "--rdzv-backend",
+        "c10d",
+        "--rdzv-endpoint",
+        "node0:29400",
+        "--rdzv-id",
+        "job7",
+        "-m",
+        "trainer.train",
+    ]
     static = torchrun_command(Launch(nproc=8, nnodes=2, rdzv_endpoint="10.0.0.1:29500", node_rank=1), [])
     assert static[5:13] == ["--nnodes", "2", "--node-rank", "1", "--master-addr", "10.0.0.1", "--master-port", "29500"]
     with pytest.raises(ValueError, match="needs --rdzv-endpoint"):
@@ -126,11 +185,16 @@ def test_one_process_learns_and_logs_what_dashboards_and_the_scaling_fit_read(to
     assert sum(r["loss"] for r in log[-5:]) / 5 < 0.6 * log[0]["loss"]  # from ln 64 = 4.16 toward ln 2
     for step in (20, 40):
         evaluated = log[step - 1]
-        assert evaluated["val_loss"] < log[0]["loss"] and evaluated["val_ppl"] == pytest.approx(math.exp(evaluated["val_loss"]))
+        assert evaluated["val_loss"] < log[0]["loss"] and evaluated["val_ppl"] == pytest.approx(
+            math.exp(evaluated["val_loss"])
+        )
         assert {"val_loss/alpha", "val_loss/beta", "val_ppl/alpha", "val_ppl/beta"} <= set(evaluated)
     run = json.loads((tmp_path / "run" / "run.json").read_text())
     assert run["world_size"] == 1 and run["device"] == "CPU" and run["peak_flops"] is None
-    assert run["validation"]["windows"] == {"alpha": 10, "beta": 10}  # 1% of 1022 windows, fewer than eval_batches 2 x batch 8
+    assert run["validation"]["windows"] == {
+        "alpha": 10,
+        "beta": 10,
+    }  # 1% of 1022 windows, fewer than eval_batches 2 x batch 8
     (fitted,) = load_runs([tmp_path / "run"])
     assert (fitted.params, fitted.tokens, fitted.loss) == (run["params"], 40 * 8 * 32, last["val_loss"])
 
@@ -157,8 +221,24 @@ def test_stopped_and_resumed_run_has_bitwise_the_same_losses(tokens, straight, t
 
 
 def test_killed_run_resumes_to_the_same_losses(tokens, straight, tmp_path):
-    argv = [sys.executable, "-m", "trainer.train", "--data", tokens, "--out", str(tmp_path), *FLAGS,
-            "--max-steps", "300", "--eval-every", "100", "--eval-batches", "2", "--checkpoint-every", "100"]
+    argv = [
+        sys.executable,
+        "-m",
+        "trainer.train",
+        "--data",
+        tokens,
+        "--out",
+        str(tmp_path),
+        *FLAGS,
+        "--max-steps",
+        "300",
+        "--eval-every",
+        "100",
+        "--eval-batches",
+        "2",
+        "--checkpoint-every",
+        "100",
+    ]
     process = subprocess.Popen(argv, env=subprocess_env(), stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while latest_checkpoint(str(tmp_path / "ckpt")) is None and process.poll() is None and time.monotonic() < deadline:
@@ -166,7 +246,9 @@ def test_killed_run_resumes_to_the_same_losses(tokens, straight, tmp_path):
     process.send_signal(signal.SIGKILL)
     assert process.wait() == -signal.SIGKILL, "the run ended before it could be killed"
     killed_at = max(losses(tmp_path))
-    for name in os.listdir(tmp_path / "ckpt"):  # whatever the moment of the kill, no partial file has a checkpoint's name
+    for name in os.listdir(
+        tmp_path / "ckpt"
+    ):  # whatever the moment of the kill, no partial file has a checkpoint's name
         if name.endswith(".pt") and not name.startswith("."):
             assert load_checkpoint(str(tmp_path / "ckpt" / name))["step"] in (100, 200)
     subprocess.run([*argv, "--resume"], env=subprocess_env(), stderr=subprocess.DEVNULL, check=True, timeout=120)
@@ -232,8 +314,26 @@ def test_two_gloo_processes_learn_read_disjoint_data_and_resume_exactly(tokens, 
 
 
 def test_scaling_sweep_trains_the_ladder_and_refuses_to_fit_two_runs(tokens, tmp_path, capsys):
-    code = gristmill(["scaling", "sweep", "--data", tokens, "--presets", "tiny,mini", "--steps", "6", "--seq-len", "32",
-                      "--batch-size", "4", "--eval-batches", "1", "--out", str(tmp_path)])
+    code = gristmill(
+        [
+            "scaling",
+            "sweep",
+            "--data",
+            tokens,
+            "--presets",
+            "tiny,mini",
+            "--steps",
+            "6",
+            "--seq-len",
+            "32",
+            "--batch-size",
+            "4",
+            "--eval-batches",
+            "1",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "trained 2 runs" in err and "needs at least 6 runs, got 2" in err

@@ -16,8 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.core.mixture_config import MixtureConfig
 from pipeline.core.manifest import build_manifest
+from pipeline.core.mixture_config import MixtureConfig
 from pipeline.core.schema import SCHEMA
 from trainer.token_shards import (
     TOKENS_FORMAT,
@@ -40,7 +40,7 @@ def write_corpus(out: Path, *, sentences_per_language: int = 150, shards_per_dom
     shards = []
     for domain, languages in DOMAIN_LANGUAGES.items():
         lines = [line for language in languages for line in sentences(language, sentences_per_language)]
-        documents = ["\n".join(lines[i:i + 5]) for i in range(0, len(lines), 5)]
+        documents = ["\n".join(lines[i : i + 5]) for i in range(0, len(lines), 5)]
         for k in range(shards_per_domain):
             texts = documents[k::shards_per_domain]
             columns = {field.name: pa.nulls(len(texts), type=field.type) for field in SCHEMA}
@@ -49,10 +49,24 @@ def write_corpus(out: Path, *, sentences_per_language: int = 150, shards_per_dom
             relative = f"data/domain={domain}/part-{k:05d}-of-{shards_per_domain:05d}.parquet"
             (out / relative).parent.mkdir(parents=True, exist_ok=True)
             pq.write_table(pa.Table.from_pydict(columns, schema=SCHEMA), out / relative, row_group_size=8)
-            shards.append({"path": relative, "domain": domain, "rows": len(texts), "bytes": os.path.getsize(out / relative),
-                           "tokens_estimate": sum(-(-len(t.encode()) // 4) for t in texts)})
-    manifest = build_manifest(shards, {"records_read": 1000}, config_hash="tiny", inputs=["tiny.warc.gz"], schema_version=1,
-                              version="test", mixture=MixtureConfig())
+            shards.append(
+                {
+                    "path": relative,
+                    "domain": domain,
+                    "rows": len(texts),
+                    "bytes": os.path.getsize(out / relative),
+                    "tokens_estimate": sum(-(-len(t.encode()) // 4) for t in texts),
+                }
+            )
+    manifest = build_manifest(
+        shards,
+        {"records_read": 1000},
+        config_hash="tiny",
+        inputs=["tiny.warc.gz"],
+        schema_version=1,
+        version="test",
+        mixture=MixtureConfig(),
+    )
     path = out / "manifest.json"
     path.write_text(json.dumps(manifest, indent=1))
     return path
@@ -72,10 +86,19 @@ def write_token_folder(out: Path, files: dict[str, list[int]], phases: list[dict
             (out / name).mkdir(parents=True, exist_ok=True)
             (d * 10**8 + f * 10**6 + np.arange(size, dtype="<u4")).tofile(out / bin_path)
             np.array([0, size], dtype="<i8").tofile(out / idx_path)
-            entries.append({"path": bin_path, "index": idx_path, "source": f"{name}-{f}.parquet", "documents": 1, "tokens": size})
+            entries.append(
+                {"path": bin_path, "index": idx_path, "source": f"{name}-{f}.parquet", "documents": 1, "tokens": size}
+            )
         domains[name] = {"documents": len(sizes), "tokens": sum(sizes), "files": entries}
-    manifest = {"format": TOKENS_FORMAT, "format_version": TOKENS_FORMAT_VERSION, "dtype": "uint32", "index_dtype": "int64",
-                "tokenizer": {"vocab_size": 2**32 - 1, "eot_id": 0}, "domains": domains, "phases": phases}
+    manifest = {
+        "format": TOKENS_FORMAT,
+        "format_version": TOKENS_FORMAT_VERSION,
+        "dtype": "uint32",
+        "index_dtype": "int64",
+        "tokenizer": {"vocab_size": 2**32 - 1, "eot_id": 0},
+        "domains": domains,
+        "phases": phases,
+    }
     (out / TOKENS_MANIFEST).write_text(json.dumps(manifest))
     return out
 

@@ -12,7 +12,6 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from pipeline.fixtures.eval_pages import load_boilerplate, load_page_texts
 from filters.evaluation.near_dup import (
     FINEWEB_DETECTION,
     Edit,
@@ -31,8 +30,9 @@ from filters.evaluation.near_dup import (
 )
 from filters.text_normalization import normalize_for_dedup
 from pipeline.config import DedupConfig
-from pipeline.stages.deduplicate import Deduplicate
 from pipeline.core.records import Document, DropReason, Provenance
+from pipeline.fixtures.eval_pages import load_boilerplate, load_page_texts
+from pipeline.stages.deduplicate import Deduplicate
 
 BASES = 40
 TARGETS = (0.95, 0.85, 0.8, 0.75, 0.6)  # one variant each per base; edits taken in turn
@@ -90,7 +90,9 @@ def test_brute_force_jaccard_is_the_jaccard_of_word_5gram_sets(corpus, truth):
     ngrams = [_word_ngrams(text) for text in texts]
     sample = rng.sample(range(len(truth.pairs)), 60)
     for (i, j), value in zip(truth.pairs[sample].tolist(), truth.jaccard[sample]):
-        assert value == pytest.approx(len(ngrams[i] & ngrams[j]) / len(ngrams[i] | ngrams[j]), abs=1e-3)  # 32-bit hashes
+        assert value == pytest.approx(
+            len(ngrams[i] & ngrams[j]) / len(ngrams[i] | ngrams[j]), abs=1e-3
+        )  # 32-bit hashes
     listed = set(map(tuple, truth.pairs.tolist()))
     unlisted = [(i, j) for i in range(len(texts)) for j in range(i + 1, len(texts)) if (i, j) not in listed]
     assert unlisted
@@ -104,8 +106,10 @@ def test_beam_deduplicate_clusters_exactly_as_the_reference(corpus, sigs):
     expected = [(ids[i], ids[label]) for i, label in enumerate(labels) if label != i]  # (removed, survivor)
     assert 0 < len(expected) < len(corpus)
     assert (clusters_from_survivors(ids, dict(expected)) == labels).all()
-    docs = [Document(doc_id, f"https://near.test/{doc_id}", "near.test", c.text, Provenance("t.warc.gz", 0, 0))
-            for doc_id, c in zip(ids, corpus)]
+    docs = [
+        Document(doc_id, f"https://near.test/{doc_id}", "near.test", c.text, Provenance("t.warc.gz", 0, 0))
+        for doc_id, c in zip(ids, corpus)
+    ]
     with TestPipeline() as p:
         out = p | beam.Create(docs) | Deduplicate(CONFIG)
         removals = out.dropped | beam.Map(lambda r: (r.id, r.detail.removeprefix("kept="), r.reason))

@@ -1,10 +1,11 @@
-import apache_beam as beam
-from apache_beam.testing.test_pipeline import TestPipeline
 import json
 
-from pipeline.core.records import DropReason, Rejection
+import apache_beam as beam
+from apache_beam.testing.test_pipeline import TestPipeline
+
 from pipeline.accounting.funnel import RecordFunnel, build_funnel, funnel_inputs
 from pipeline.accounting.guard import StageOutput
+from pipeline.core.records import DropReason, Rejection
 
 STAGES = ["ReadWarc", "ExtractText", "IdentifyLanguage"]
 
@@ -26,7 +27,13 @@ def test_build_funnel_conserves_and_orders_reasons():
     assert funnel["conserved"] is True
     assert list(funnel["dropped_by_reason"]) == ["request_record", "language_score_too_low", "not_html", "empty_text"]
     assert [s["in"] for s in funnel["stages"]] == [20, 10, 9]
-    assert funnel["stages"][1] == {"stage": "ExtractText", "in": 10, "out": 9, "dropped": 1, "dropped_by_reason": {"empty_text": 1}}
+    assert funnel["stages"][1] == {
+        "stage": "ExtractText",
+        "in": 10,
+        "out": 9,
+        "dropped": 1,
+        "dropped_by_reason": {"empty_text": 1},
+    }
 
 
 def test_build_funnel_flags_a_leak():
@@ -42,6 +49,7 @@ def test_empty_run():
 
 def test_record_funnel_in_beam(tmp_path):
     with TestPipeline() as p:
+
         def stage(name, kept, reasons):
             return StageOutput(
                 p | f"K{name}" >> beam.Create(list(range(kept))),

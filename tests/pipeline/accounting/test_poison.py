@@ -22,6 +22,12 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from gristmill import __version__
+from pipeline.accounting.dead_letter import dead_letter_line
+from pipeline.accounting.guard import DEAD_LETTER, DROPPED, StageError, StageFn
+from pipeline.accounting.packing import unpack
+from pipeline.config import IngestConfig, config_from_dict
+from pipeline.core.records import Capture, Document, DropReason, Provenance, describe_error
+from pipeline.runner import run_pipeline
 from pipeline.stages import apply_quality as quality
 from pipeline.stages import apply_safety as safety
 from pipeline.stages import deduplicate as dedup
@@ -29,21 +35,64 @@ from pipeline.stages import extract_text as extract
 from pipeline.stages import identify_language as langid
 from pipeline.stages import tag_domains as domains
 from pipeline.warc import reader as warc_reader
-from pipeline.config import IngestConfig, config_from_dict
-from pipeline.accounting.dead_letter import dead_letter_line
-from pipeline.core.records import Capture, Document, DropReason, Provenance, describe_error
-from pipeline.accounting.packing import unpack
-from pipeline.runner import run_pipeline
-from pipeline.accounting.guard import DEAD_LETTER, DROPPED, StageError, StageFn
 
 SECRET = "jane.doe@example.com"  # page text that must never reach a Rejection or a log line
 
-_WORDS = ("river", "market", "winter", "garden", "teacher", "letter", "station", "kitchen", "mountain", "village",
-          "bridge", "library", "harvest", "festival", "morning", "evening", "doctor", "painter", "museum", "lantern",
-          "orchard", "harbour", "castle", "forest", "meadow", "window", "journey", "stranger", "neighbour", "story",
-          "bakery", "engine", "island", "valley", "summer", "thunder", "candle", "blanket", "pocket", "basket")
+_WORDS = (
+    "river",
+    "market",
+    "winter",
+    "garden",
+    "teacher",
+    "letter",
+    "station",
+    "kitchen",
+    "mountain",
+    "village",
+    "bridge",
+    "library",
+    "harvest",
+    "festival",
+    "morning",
+    "evening",
+    "doctor",
+    "painter",
+    "museum",
+    "lantern",
+    "orchard",
+    "harbour",
+    "castle",
+    "forest",
+    "meadow",
+    "window",
+    "journey",
+    "stranger",
+    "neighbour",
+    "story",
+    "bakery",
+    "engine",
+    "island",
+    "valley",
+    "summer",
+    "thunder",
+    "candle",
+    "blanket",
+    "pocket",
+    "basket",
+)
 _GLUE = ("the", "of", "and", "to", "in", "a", "with", "for", "that", "on", "by", "from", "at", "their", "our", "this")
-_VERBS = ("opened", "carried", "painted", "watched", "repaired", "described", "followed", "visited", "remembered", "built")
+_VERBS = (
+    "opened",
+    "carried",
+    "painted",
+    "watched",
+    "repaired",
+    "described",
+    "followed",
+    "visited",
+    "remembered",
+    "built",
+)
 
 
 def _article(seed: int, marker: str = "") -> str:
@@ -54,7 +103,7 @@ def _article(seed: int, marker: str = "") -> str:
         words = [rng.choice(_WORDS if i % 2 else _GLUE) for i in range(rng.randrange(10, 16))]
         words.insert(rng.randrange(2, 8), rng.choice(_VERBS))
         sentences.append(" ".join(words).capitalize() + ".")
-    body = "".join(f"<p>{' '.join(sentences[i:i + 4])}</p>" for i in range(0, 20, 4))
+    body = "".join(f"<p>{' '.join(sentences[i : i + 4])}</p>" for i in range(0, 20, 4))
     return f"<html><head><title>Notes {seed}</title></head><body><article>{body}<p>{marker}</p></article></body></html>"
 
 
@@ -63,9 +112,15 @@ def _warc(pages: dict[str, str]) -> bytes:
     writer = WARCWriter(out, gzip=True)
     for n, (url, html) in enumerate(pages.items()):
         http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
-        headers = {"WARC-Record-ID": f"<urn:uuid:00000000-0000-0000-0000-{n:012d}>", "WARC-Date": "2024-05-18T01:58:10Z"}
-        writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(html.encode()), http_headers=http,
-                                                      warc_headers_dict=headers))
+        headers = {
+            "WARC-Record-ID": f"<urn:uuid:00000000-0000-0000-0000-{n:012d}>",
+            "WARC-Date": "2024-05-18T01:58:10Z",
+        }
+        writer.write_record(
+            writer.create_warc_record(
+                url, "response", payload=io.BytesIO(html.encode()), http_headers=http, warc_headers_dict=headers
+            )
+        )
     return out.getvalue()
 
 
@@ -83,8 +138,11 @@ def _fail_on(cls, marker: str, urls_of=lambda element: [element.url]):
 
 # Where each stage is made to fail, and the page it fails on.
 POISONED = {
-    "ExtractText": "poison-extract", "IdentifyLanguage": "poison-langid", "ApplySafety": "poison-safety",
-    "Deduplicate": ("poison-url-key", "poison-text-group", "poison-signature"), "ApplyQuality": "poison-quality",
+    "ExtractText": "poison-extract",
+    "IdentifyLanguage": "poison-langid",
+    "ApplySafety": "poison-safety",
+    "Deduplicate": ("poison-url-key", "poison-text-group", "poison-signature"),
+    "ApplyQuality": "poison-quality",
     "TagDomains": "poison-domains",
 }
 
@@ -97,8 +155,12 @@ def _markers() -> list[str]:
 def poisoned_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("poison")
     good = {f"https://good.example/{n}": _article(n) for n in range(6)}
-    bad = {f"https://bad.example/{marker}": _article(100 + n, f"Write to {SECRET}." if marker != "poison-signature" else "nightshade")
-           for n, marker in enumerate(_markers())}
+    bad = {
+        f"https://bad.example/{marker}": _article(
+            100 + n, f"Write to {SECRET}." if marker != "poison-signature" else "nightshade"
+        )
+        for n, marker in enumerate(_markers())
+    }
     bad["https://bad.example/poison-ingest"] = _article(200)
     (folder / "poison.warc.gz").write_bytes(_warc({**good, **bad}))
 
@@ -120,10 +182,14 @@ def poisoned_run(tmp_path_factory):
     group_urls = lambda element: [unpack(blob).url for blob in element[1]]  # noqa: E731 -- (key, Iterable[packed Document])
     monkeypatch.setattr(warc_reader, "_provenance", failing_provenance)
     monkeypatch.setattr(extract._ExtractFn, "process_one", _fail_on(extract._ExtractFn, "poison-extract"))
-    monkeypatch.setattr(langid._IdentifyLanguageFn, "process_one", _fail_on(langid._IdentifyLanguageFn, "poison-langid"))
+    monkeypatch.setattr(
+        langid._IdentifyLanguageFn, "process_one", _fail_on(langid._IdentifyLanguageFn, "poison-langid")
+    )
     monkeypatch.setattr(safety._ApplySafetyFn, "process_one", _fail_on(safety._ApplySafetyFn, "poison-safety"))
     monkeypatch.setattr(dedup._KeyByFn, "process_one", _fail_on(dedup._KeyByFn, "poison-url-key"))
-    monkeypatch.setattr(dedup._KeepOnePerTextFn, "process_one", _fail_on(dedup._KeepOnePerTextFn, "poison-text-group", group_urls))
+    monkeypatch.setattr(
+        dedup._KeepOnePerTextFn, "process_one", _fail_on(dedup._KeepOnePerTextFn, "poison-text-group", group_urls)
+    )
     monkeypatch.setattr(dedup.MinHasher, "signatures", failing_signatures)
     monkeypatch.setattr(quality._ApplyQualityFn, "process_one", _fail_on(quality._ApplyQualityFn, "poison-quality"))
     monkeypatch.setattr(domains._TagDomainsFn, "process_one", _fail_on(domains._TagDomainsFn, "poison-domains"))
@@ -132,12 +198,20 @@ def poisoned_run(tmp_path_factory):
     try:
         config = config_from_dict({"safety": {"pii": {"enabled": False}}})
         out = folder / "out"
-        funnel = run_pipeline([str(folder / "poison.warc.gz")], str(out), config, ["--direct_running_mode=in_memory"],
-                              version=__version__, progress=False)
+        funnel = run_pipeline(
+            [str(folder / "poison.warc.gz")],
+            str(out),
+            config,
+            ["--direct_running_mode=in_memory"],
+            version=__version__,
+            progress=False,
+        )
     finally:
         monkeypatch.undo()
         logging.getLogger().removeHandler(logged)
-    letters = [json.loads(line) for path in sorted(out.glob("dead_letter/*.jsonl")) for line in path.read_text().splitlines()]
+    letters = [
+        json.loads(line) for path in sorted(out.glob("dead_letter/*.jsonl")) for line in path.read_text().splitlines()
+    ]
     return good, funnel, pq.read_table(out / "data").to_pylist(), letters, logged.messages
 
 
@@ -162,8 +236,15 @@ def test_the_run_completes_and_every_other_document_is_kept(poisoned_run):
 def test_each_poisoned_document_is_a_stage_error_of_its_stage(poisoned_run):
     _, funnel, *_ = poisoned_run
     errors = {stage["stage"]: stage["dropped_by_reason"].get("stage_error", 0) for stage in funnel["stages"]}
-    assert errors == {"ReadWarc": 1, "ExtractText": 1, "IdentifyLanguage": 1, "ApplySafety": 1, "Deduplicate": 3,
-                      "ApplyQuality": 1, "TagDomains": 1}
+    assert errors == {
+        "ReadWarc": 1,
+        "ExtractText": 1,
+        "IdentifyLanguage": 1,
+        "ApplySafety": 1,
+        "Deduplicate": 3,
+        "ApplyQuality": 1,
+        "TagDomains": 1,
+    }
     assert funnel["dropped_by_reason"] == {"stage_error": 9}
 
 
@@ -221,10 +302,16 @@ def test_stage_fn_routes_a_failure_to_dropped_and_dead_letter_and_keeps_the_rest
     with TestPipeline() as p:
         results = p | beam.Create([2, 3, 4]) | beam.ParDo(_Halves()).with_outputs(DROPPED, DEAD_LETTER, main="kept")
         assert_that(results.kept, equal_to([1, 2]), label="kept")
-        assert_that(results[DROPPED] | beam.Map(lambda r: (r.stage, r.reason, r.detail.split(" ")[0])),
-                    equal_to([("Halve", DropReason.STAGE_ERROR, "ArithmeticError")]), label="dropped")
-        assert_that(results[DEAD_LETTER] | beam.Map(lambda d: (d.stage, d.record, d.message)),
-                    equal_to([("Halve", 3, "odd: 3")]), label="dead")
+        assert_that(
+            results[DROPPED] | beam.Map(lambda r: (r.stage, r.reason, r.detail.split(" ")[0])),
+            equal_to([("Halve", DropReason.STAGE_ERROR, "ArithmeticError")]),
+            label="dropped",
+        )
+        assert_that(
+            results[DEAD_LETTER] | beam.Map(lambda d: (d.stage, d.record, d.message)),
+            equal_to([("Halve", 3, "odd: 3")]),
+            label="dead",
+        )
 
 
 class _HalfThenFail(StageFn):
@@ -239,7 +326,9 @@ def test_an_element_that_fails_after_an_output_is_not_also_kept():
     with TestPipeline() as p:
         results = p | beam.Create([1]) | beam.ParDo(_HalfThenFail()).with_outputs(DROPPED, DEAD_LETTER, main="kept")
         assert_that(results.kept, equal_to([]), label="kept")
-        assert_that(results[DROPPED] | beam.Map(lambda r: r.reason), equal_to([DropReason.STAGE_ERROR]), label="dropped")
+        assert_that(
+            results[DROPPED] | beam.Map(lambda r: r.reason), equal_to([DropReason.STAGE_ERROR]), label="dropped"
+        )
 
 
 def test_a_reader_bug_on_one_record_is_a_stage_error_and_the_next_record_is_kept(monkeypatch):
@@ -259,12 +348,26 @@ def test_a_reader_bug_on_one_record_is_a_stage_error_and_the_next_record_is_kept
 
 
 def test_a_dead_letter_is_one_json_line_with_the_whole_document():
-    doc = Document(id="d1", url="https://x.example/", host="x.example", text=f"hello {SECRET}",
-                   provenance=Provenance("f.warc.gz", 0, 0), pii_counts={"EMAIL": 1}, metadata={"extractor": "trafilatura"})
+    doc = Document(
+        id="d1",
+        url="https://x.example/",
+        host="x.example",
+        text=f"hello {SECRET}",
+        provenance=Provenance("f.warc.gz", 0, 0),
+        pii_counts={"EMAIL": 1},
+        metadata={"extractor": "trafilatura"},
+    )
     from pipeline.accounting.guard import DeadLetter
 
-    line = json.loads(dead_letter_line(DeadLetter("ApplyQuality", "d1", doc.url, "ValueError at q.py:1 in f", "m", doc)))
+    line = json.loads(
+        dead_letter_line(DeadLetter("ApplyQuality", "d1", doc.url, "ValueError at q.py:1 in f", "m", doc))
+    )
     assert line["record_type"] == "Document" and line["record"]["text"] == f"hello {SECRET}"
     assert line["record"]["provenance"]["source_file"] == "f.warc.gz" and line["record"]["pii_counts"] == {"EMAIL": 1}
     capture = Capture(id="c1", url="https://x.example/", content="<p>x</p>", provenance=Provenance("f", 0, 0))
-    assert json.loads(dead_letter_line(DeadLetter("ExtractText", "c1", capture.url, "E", "", capture)))["record"]["content"] == "<p>x</p>"
+    assert (
+        json.loads(dead_letter_line(DeadLetter("ExtractText", "c1", capture.url, "E", "", capture)))["record"][
+            "content"
+        ]
+        == "<p>x</p>"
+    )

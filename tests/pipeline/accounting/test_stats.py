@@ -4,7 +4,6 @@ import apache_beam as beam
 import pyarrow.parquet as pq
 from apache_beam.testing.test_pipeline import TestPipeline
 
-from pipeline.core.records import Document, Provenance
 from pipeline.accounting.funnel import build_funnel
 from pipeline.accounting.stats import (
     HISTOGRAMS,
@@ -14,6 +13,7 @@ from pipeline.accounting.stats import (
     StatsAccumulator,
     stats_tables,
 )
+from pipeline.core.records import Document, Provenance
 
 PROVENANCE = Provenance("sample.warc.gz", 0, 0)
 FUNNEL = build_funnel(
@@ -23,8 +23,19 @@ FUNNEL = build_funnel(
 
 
 def doc(i, text="word " * 40, lang="en", domain="news", quality=None, toxicity=0.1, pii=None, cluster=1):
-    return Document(id=f"d{i}", url=f"https://x/{i}", host="x", text=text, provenance=PROVENANCE, lang=lang, domain=domain,
-                    quality_score=quality, toxicity_score=toxicity, pii_counts=pii or {}, dup_cluster_size=cluster)
+    return Document(
+        id=f"d{i}",
+        url=f"https://x/{i}",
+        host="x",
+        text=text,
+        provenance=PROVENANCE,
+        lang=lang,
+        domain=domain,
+        quality_score=quality,
+        toxicity_score=toxicity,
+        pii_counts=pii or {},
+        dup_cluster_size=cluster,
+    )
 
 
 DOCS = [
@@ -73,7 +84,10 @@ def test_tables_count_every_document_once():
     assert tables["languages"].column("lang").to_pylist() == ["de", "en"]  # most documents first
     assert _rows(tables["domains"], "domain")["news"]["documents"] == 2
     assert {(r["lang"], r["domain"]): r["documents"] for r in tables["lang_domain"].to_pylist()} == {
-        ("en", "news"): 1, ("de", "news"): 1, ("de", "forum"): 1}
+        ("en", "news"): 1,
+        ("de", "news"): 1,
+        ("de", "forum"): 1,
+    }
     assert tables["pii"].to_pylist() == [
         {"entity": "EMAIL_ADDRESS", "documents": 2, "redactions": 3},
         {"entity": "PHONE_NUMBER", "documents": 1, "redactions": 1},
@@ -88,7 +102,9 @@ def test_tables_count_every_document_once():
 def test_merged_accumulators_equal_one_pass():
     fn = DocumentStatsFn()
     parts = [fn.add_input(fn.create_accumulator(), d) for d in DOCS]
-    merged = fn.extract_output(fn.merge_accumulators([fn.merge_accumulators(parts[:2]), parts[2], fn.create_accumulator()]))
+    merged = fn.extract_output(
+        fn.merge_accumulators([fn.merge_accumulators(parts[:2]), parts[2], fn.create_accumulator()])
+    )
     one_pass = StatsAccumulator()
     for d in DOCS:
         one_pass.add(d)
@@ -107,8 +123,15 @@ def test_record_stats_in_beam(tmp_path):
         funnel = p | "Funnel" >> beam.Create([FUNNEL])
         p | "Docs" >> beam.Create(DOCS) | RecordStats(str(tmp_path), funnel)
     names = sorted(path.name for path in (tmp_path / "stats").iterdir())
-    assert names == ["domains.parquet", "funnel.parquet", "histograms.parquet", "lang_domain.parquet",
-                     "languages.parquet", "pii.parquet", "summary.parquet"]
+    assert names == [
+        "domains.parquet",
+        "funnel.parquet",
+        "histograms.parquet",
+        "lang_domain.parquet",
+        "languages.parquet",
+        "pii.parquet",
+        "summary.parquet",
+    ]
     languages = pq.read_table(tmp_path / "stats" / "languages.parquet")
     assert languages.column("documents").to_pylist() == [2, 1]
     assert languages.schema.metadata[b"gristmill_stats_format_version"] == b"1"
@@ -124,6 +147,8 @@ def test_mean_does_not_depend_on_how_parts_were_merged():
     for i, d in enumerate(reversed(docs)):
         parts[i % 3].add(d)
     merged = parts[2].merge(parts[0]).merge(parts[1])
-    means = [{r["metric"]: r["mean"] for r in stats_tables(acc, FUNNEL)["summary"].to_pylist()}["quality_score"]
-             for acc in (one_by_one, merged)]
+    means = [
+        {r["metric"]: r["mean"] for r in stats_tables(acc, FUNNEL)["summary"].to_pylist()}["quality_score"]
+        for acc in (one_by_one, merged)
+    ]
     assert means[0] == means[1] == math.fsum(d.quality_score for d in docs) / len(docs)

@@ -12,7 +12,10 @@ def test_default_yaml_equals_dataclass_defaults():
 
 def test_values_are_mapped_and_typed():
     config = config_from_dict(
-        {"extract": {"backend": "resiliparse", "timeout_s": 3}, "langid": {"languages": ["en", "de"], "thresholds": {"en": 0.65}}}
+        {
+            "extract": {"backend": "resiliparse", "timeout_s": 3},
+            "langid": {"languages": ["en", "de"], "thresholds": {"en": 0.65}},
+        }
     )
     assert config.extract.backend == "resiliparse"
     assert config.extract.timeout_s == 3.0 and isinstance(config.extract.timeout_s, float)
@@ -34,7 +37,10 @@ def test_values_are_mapped_and_typed():
         ({"output": {"rows_per_shard": 0}}, "output.rows_per_shard: must be >= 1"),
         ({"output": {"compression": "lz4"}}, "output.compression: unknown codec 'lz4'"),
         ({"output": []}, "output: must be a mapping"),
-        ({"ingest": {"spread_records": "sometimes"}}, "ingest.spread_records: must be one of auto, always, never, not 'sometimes'"),
+        (
+            {"ingest": {"spread_records": "sometimes"}},
+            "ingest.spread_records: must be one of auto, always, never, not 'sometimes'",
+        ),
         ({"stages": {}}, "stages: unknown key; allowed: ingest, extract, langid, safety, dedup, quality, output"),
     ],
 )

@@ -11,8 +11,14 @@ def test_readme_documents_every_column():
 
 
 def test_row_matches_schema():
-    doc = Document(id="a" * 20, url="https://x.org/", host="x.org", text="héllo wörld", provenance=Provenance("f", 3, 0, fetch_time="2024-05-18T01:58:10Z"),
-                   pii_counts={"EMAIL_ADDRESS": 2})
+    doc = Document(
+        id="a" * 20,
+        url="https://x.org/",
+        host="x.org",
+        text="héllo wörld",
+        provenance=Provenance("f", 3, 0, fetch_time="2024-05-18T01:58:10Z"),
+        pii_counts={"EMAIL_ADDRESS": 2},
+    )
     row = document_to_row(doc)
     assert list(row) == SCHEMA.names
     assert row["token_estimate"] == estimate_tokens("héllo wörld") == 4  # 13 UTF-8 bytes

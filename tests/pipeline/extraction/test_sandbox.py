@@ -8,8 +8,11 @@ from pipeline.extraction.sandbox import ExtractionSandbox
 ARTICLE = (
     "<html><head><title>Rivers</title></head><body><nav><a href='/'>Home</a> <a href='/about'>About</a></nav>"
     "<article><h1>Rivers of the north</h1>"
-    + "".join(f"<p>Paragraph {i}: the river runs through the valley, carrying silt from the mountains to the sea, "
-              f"and the people who live on its banks have farmed the rich soil for many generations.</p>" for i in range(6))
+    + "".join(
+        f"<p>Paragraph {i}: the river runs through the valley, carrying silt from the mountains to the sea, "
+        f"and the people who live on its banks have farmed the rich soil for many generations.</p>"
+        for i in range(6)
+    )
     + "</article><footer>Copyright 2024 Example Press. All rights reserved.</footer></body></html>"
 )
 

@@ -30,8 +30,18 @@ def _classifier(**changes) -> QualityConfig:
 @pytest.fixture(scope="module")
 def dclm_docs(shared_data):
     rows = [json.loads(line) for line in (shared_data / "quality/dclm-annotations/agreement_data.jsonl").open()]
-    return [Document(id=f"d{i:03d}", url=f"https://example.com/{i}", host="example.com", text=row["text"],
-                     provenance=PROV, lang="en", lang_score=0.9) for i, row in enumerate(rows[:60])]
+    return [
+        Document(
+            id=f"d{i:03d}",
+            url=f"https://example.com/{i}",
+            host="example.com",
+            text=row["text"],
+            provenance=PROV,
+            lang="en",
+            lang_score=0.9,
+        )
+        for i, row in enumerate(rows[:60])
+    ]
 
 
 def test_top_fraction_cut():
@@ -55,9 +65,14 @@ def test_scores_only_the_model_languages_and_keeps_all_by_default(dclm_docs):
     french = dataclasses.replace(dclm_docs[0], id="fr", lang="fr")
     with TestPipeline() as p:
         out = p | beam.Create([dclm_docs[0], french]) | ApplyQuality(_classifier())
-        assert_that(out.kept | beam.Map(lambda d: (d.id, d.quality_score is None or 0.0 <= d.quality_score <= 1.0,
-                                                    d.quality_score is None)),
-                    equal_to([("d000", True, False), ("fr", True, True)]), label="kept")
+        assert_that(
+            out.kept
+            | beam.Map(
+                lambda d: (d.id, d.quality_score is None or 0.0 <= d.quality_score <= 1.0, d.quality_score is None)
+            ),
+            equal_to([("d000", True, False), ("fr", True, True)]),
+            label="kept",
+        )
         assert_that(out.dropped, equal_to([]), label="dropped")
 
 
@@ -68,10 +83,16 @@ def test_min_score_drops_below_the_threshold(dclm_docs):
     threshold = sorted(scores.values())[len(scores) // 2]
     with TestPipeline() as p:
         out = p | beam.Create(dclm_docs) | ApplyQuality(_classifier(min_score=threshold))
-        assert_that(out.kept | beam.Map(lambda d: d.id), equal_to([i for i, s in scores.items() if s >= threshold]), label="kept")
-        assert_that(out.dropped | beam.Map(lambda r: (r.id, r.reason)),
-                    equal_to([(i, DropReason.QUALITY_SCORE_TOO_LOW) for i, s in scores.items() if s < threshold]),
-                    label="dropped")
+        assert_that(
+            out.kept | beam.Map(lambda d: d.id),
+            equal_to([i for i, s in scores.items() if s >= threshold]),
+            label="kept",
+        )
+        assert_that(
+            out.dropped | beam.Map(lambda r: (r.id, r.reason)),
+            equal_to([(i, DropReason.QUALITY_SCORE_TOO_LOW) for i, s in scores.items() if s < threshold]),
+            label="dropped",
+        )
 
 
 def test_keep_top_fraction_over_the_run(dclm_docs):
@@ -84,8 +105,11 @@ def test_keep_top_fraction_over_the_run(dclm_docs):
         # the cut is a quantile of 60 scores: it lands on the 15th-highest score, or one either side
         assert_that(out.kept | beam.combiners.Count.Globally(), lambda n: _near(n, 15), label="count")
         assert_that(out.kept | beam.Map(lambda d: d.id), lambda kept: _all_in(top[2:], kept), label="best kept")
-        assert_that(out.dropped | beam.Map(lambda r: r.reason), lambda reasons: _all_are(reasons, DropReason.BELOW_QUALITY_TOP_FRACTION),
-                    label="dropped")
+        assert_that(
+            out.dropped | beam.Map(lambda r: r.reason),
+            lambda reasons: _all_are(reasons, DropReason.BELOW_QUALITY_TOP_FRACTION),
+            label="dropped",
+        )
 
 
 def _near(counts, expected):

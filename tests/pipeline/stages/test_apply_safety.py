@@ -32,14 +32,20 @@ def test_apply_safety(tmp_path):
     with TestPipeline() as p:
         out = p | beam.Create(docs) | ApplySafety(config)
         assert_that(
-            out.kept | beam.Map(lambda d: (d.id, dict(d.pii_counts), "jane.doe" in d.text, d.toxicity_score is not None)),
+            out.kept
+            | beam.Map(lambda d: (d.id, dict(d.pii_counts), "jane.doe" in d.text, d.toxicity_score is not None)),
             equal_to([("clean", {}, False, True), ("pii", {"EMAIL_ADDRESS": 1, "PHONE_NUMBER": 1}, False, True)]),
             label="kept",
         )
         assert_that(
             out.dropped | beam.Map(lambda r: (r.id, r.reason.value, "@" in r.detail)),
-            equal_to([("dense", "too_much_pii", False), ("blocked", "blocked_domain", False), ("toxic", "toxic", False)]),
+            equal_to(
+                [("dense", "too_much_pii", False), ("blocked", "blocked_domain", False), ("toxic", "toxic", False)]
+            ),
             label="dropped",
         )
-        assert_that(out.kept | beam.Filter(lambda d: d.id == "pii") | beam.Map(lambda d: "<EMAIL_ADDRESS>" in d.text),
-                    equal_to([True]), label="placeholder")
+        assert_that(
+            out.kept | beam.Filter(lambda d: d.id == "pii") | beam.Map(lambda d: "<EMAIL_ADDRESS>" in d.text),
+            equal_to([True]),
+            label="placeholder",
+        )

@@ -10,19 +10,31 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import BeamAssertException, assert_that, equal_to
 
 from pipeline.config import DedupConfig
-from pipeline.stages.deduplicate import STAGE, Deduplicate, WriteDuplicateClusters, cluster_member, fetch_order, text_key, url_key
 from pipeline.core.records import Document, DropReason, Provenance, Rejection
+from pipeline.stages.deduplicate import (
+    STAGE,
+    Deduplicate,
+    WriteDuplicateClusters,
+    cluster_member,
+    fetch_order,
+    text_key,
+    url_key,
+)
 
 URL, EXACT, NEAR = DropReason.URL_DUPLICATE, DropReason.EXACT_DUPLICATE, DropReason.NEAR_DUPLICATE
 
 
 def _doc(id_: str, text: str, url: str = "", fetch_time: str = "2024-01-01T00:00:00Z") -> Document:
-    return Document(id_, url or f"https://site.test/{id_}", "site.test", text, Provenance("t.warc.gz", 0, 0, fetch_time=fetch_time))
+    return Document(
+        id_, url or f"https://site.test/{id_}", "site.test", text, Provenance("t.warc.gz", 0, 0, fetch_time=fetch_time)
+    )
 
 
 def _texts(count: int, words: int = 300, seed: int = 0) -> list[list[str]]:
     rng = random.Random(seed)
-    vocabulary = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9))) for _ in range(5000)]
+    vocabulary = [
+        "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9))) for _ in range(5000)
+    ]
     return [[rng.choice(vocabulary) for _ in range(words)] for _ in range(count)]
 
 
@@ -50,9 +62,9 @@ def _run(docs: list[Document], config: DedupConfig, check_kept, check_dropped, c
         if check_stats is not None:
             assert_that(dedup.stats, check_stats, label="stats")
         ids = (
-            (out.kept | "KeptIds" >> beam.Map(lambda d: d.id), out.dropped | "DroppedIds" >> beam.Map(lambda r: r.id))
-            | beam.Flatten()
-        )
+            out.kept | "KeptIds" >> beam.Map(lambda d: d.id),
+            out.dropped | "DroppedIds" >> beam.Map(lambda r: r.id),
+        ) | beam.Flatten()
         assert_that(ids, equal_to([d.id for d in docs]), label="every document kept or dropped exactly once")
 
 
@@ -109,8 +121,13 @@ def test_each_kind_can_be_switched_off():
         _doc("c", " ".join(t[1]).upper()),
         _doc("d", _changed(t[0], [5])),
     ]
-    _run(docs, DedupConfig(url=False, exact=False, near=False), equal_to([(d.id, 1) for d in docs]), equal_to([]),
-         equal_to([{"lsh_buckets_capped": 0, "lsh_members_capped": 0, "candidate_edges": 0, "unsettled_nodes": 0}]))
+    _run(
+        docs,
+        DedupConfig(url=False, exact=False, near=False),
+        equal_to([(d.id, 1) for d in docs]),
+        equal_to([]),
+        equal_to([{"lsh_buckets_capped": 0, "lsh_members_capped": 0, "candidate_edges": 0, "unsettled_nodes": 0}]),
+    )
     # without URL dedup, b survives as the exact survivor of {b, c}; a and d are near duplicates
     reasons = _matches(lambda actual: sorted((r.id, r.reason) for r in actual) == [("c", EXACT), ("d", NEAR)])
     _run(docs, DedupConfig(url=False), equal_to([("a", 2), ("b", 2)]), reasons)
@@ -154,7 +171,9 @@ def test_too_few_rounds_keep_more_and_count_it():
 
 
 def test_keys_and_fetch_order():
-    old, new, undated = (_doc(i, "x", fetch_time=t) for i, t in [("b", "2024-01-01T00:00Z"), ("c", "2024-06-01T00:00Z"), ("a", "")])
+    old, new, undated = (
+        _doc(i, "x", fetch_time=t) for i, t in [("b", "2024-01-01T00:00Z"), ("c", "2024-06-01T00:00Z"), ("a", "")]
+    )
     assert sorted([old, new, undated], key=fetch_order) == [new, old, undated]
     assert text_key(_doc("a", "Hello, World 1")) == text_key(_doc("b", "hello world 2")) != text_key(_doc("c", "hello"))
     assert text_key(_doc("a", "!!!")) != text_key(_doc("b", "!!!"))  # nothing to compare: never grouped
@@ -175,7 +194,9 @@ def test_cluster_lines_name_each_survivor_and_the_ids_it_replaced(tmp_path):
     assert list(cluster_member(dropped[4])) == []
     with TestPipeline() as p:
         _ = p | beam.Create(dropped) | WriteDuplicateClusters(str(tmp_path))
-    lines = sorted(line for path in (tmp_path / "dedup_clusters").glob("part-*.jsonl") for line in path.read_text().splitlines())
+    lines = sorted(
+        line for path in (tmp_path / "dedup_clusters").glob("part-*.jsonl") for line in path.read_text().splitlines()
+    )
     assert [json.loads(line) for line in lines] == [
         {"step": "exact", "survivor": "c", "duplicates": ["d", "e"]},
         {"step": "near", "survivor": "a", "duplicates": ["c"]},

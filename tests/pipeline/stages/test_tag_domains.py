@@ -36,14 +36,16 @@ def test_tag_domains(tmp_path):
         out = p | beam.Create(docs) | TagDomains(DomainsConfig(rules_files=(str(user_rules),)))
         assert_that(
             out.kept | beam.Map(lambda d: (d.id, d.domain, d.domain_rule)),
-            equal_to([
-                ("wiki", "encyclopedia", "domain:wikipedia.org"),
-                ("gov", "government_legal", "tld:gov.uk"),
-                ("forum", "forum_qa", "path:/forums?/"),
-                ("mine", "academic", "domain:mill.example"),
-                ("code", "code", "content:code"),
-                ("plain", "other", "default"),
-            ]),
+            equal_to(
+                [
+                    ("wiki", "encyclopedia", "domain:wikipedia.org"),
+                    ("gov", "government_legal", "tld:gov.uk"),
+                    ("forum", "forum_qa", "path:/forums?/"),
+                    ("mine", "academic", "domain:mill.example"),
+                    ("code", "code", "content:code"),
+                    ("plain", "other", "default"),
+                ]
+            ),
             label="kept",
         )
         assert_that(out.dropped, equal_to([]), label="never drops")
@@ -75,12 +77,22 @@ def rules() -> DomainRules:
     [
         # backup: the model speaks only where the rules say "other", and only when confident
         ("backup", _FixedModel("news", 0.9), "https://example.com/about", ("news", "classifier:domain.ftz")),
-        ("backup", _FixedModel("news", 0.9), "https://en.wikipedia.org/wiki/X", ("encyclopedia", "domain:wikipedia.org")),
+        (
+            "backup",
+            _FixedModel("news", 0.9),
+            "https://en.wikipedia.org/wiki/X",
+            ("encyclopedia", "domain:wikipedia.org"),
+        ),
         ("backup", _FixedModel("news", 0.4), "https://example.com/about", ("other", "default")),
         ("backup", _FixedModel(None, 0.0), "https://example.com/about", ("other", "default")),
         # replace: the model first wherever it is confident, the rules elsewhere
         ("replace", _FixedModel("news", 0.9), "https://en.wikipedia.org/wiki/X", ("news", "classifier:domain.ftz")),
-        ("replace", _FixedModel("news", 0.4), "https://en.wikipedia.org/wiki/X", ("encyclopedia", "domain:wikipedia.org")),
+        (
+            "replace",
+            _FixedModel("news", 0.4),
+            "https://en.wikipedia.org/wiki/X",
+            ("encyclopedia", "domain:wikipedia.org"),
+        ),
     ],
 )
 def test_decide_domain_with_a_model(rules, mode, model, url, expected):
@@ -91,11 +103,16 @@ def test_decide_domain_with_a_model(rules, mode, model, url, expected):
 @pytest.mark.parametrize(
     "raw, message",
     [
-        ({"domains": {"classifier": {"mode": "vote"}}},
-         "domains.classifier.mode: unknown mode 'vote'; allowed: backup, replace"),
+        (
+            {"domains": {"classifier": {"mode": "vote"}}},
+            "domains.classifier.mode: unknown mode 'vote'; allowed: backup, replace",
+        ),
         ({"domains": {"classifier": {"min_score": 1.5}}}, "domains.classifier.min_score: must be in [0, 1]"),
         ({"domains": {"rules_files": [""]}}, "domains.rules_files[0]: must be a file path"),
-        ({"domains": {"content": True}}, "domains.content: unknown key; allowed: enabled, rules_files, content_signals"),
+        (
+            {"domains": {"content": True}},
+            "domains.content: unknown key; allowed: enabled, rules_files, content_signals",
+        ),
     ],
 )
 def test_bad_domains_config_names_the_key(raw, message):

@@ -15,14 +15,18 @@ from warcio.warcwriter import WARCWriter
 
 from pipeline.config import ExtractConfig, IngestConfig, LangIdConfig, OutputConfig
 from pipeline.core.records import Capture, Document, Provenance
-from pipeline.stages.extract_text import ExtractText
 from pipeline.graph import UNKNOWN_WORKERS, planned_workers
-from pipeline.stages.read_warc import ReadWarc, spreads_records
+from pipeline.stages.extract_text import ExtractText
 from pipeline.stages.identify_language import IdentifyLanguage
+from pipeline.stages.read_warc import ReadWarc, spreads_records
 from pipeline.stages.write_shards import WriteShards, assign_shard
 
-PROSE_EN = " ".join(["The committee met on Tuesday to discuss the new library, which will open next spring near the river."] * 8)
-PROSE_DE = " ".join(["Der Ausschuss traf sich am Dienstag, um über die neue Bibliothek zu sprechen, die im Frühling eröffnet wird."] * 8)
+PROSE_EN = " ".join(
+    ["The committee met on Tuesday to discuss the new library, which will open next spring near the river."] * 8
+)
+PROSE_DE = " ".join(
+    ["Der Ausschuss traf sich am Dienstag, um über die neue Bibliothek zu sprechen, die im Frühling eröffnet wird."] * 8
+)
 PROV = Provenance("test.warc.gz", 0, 0)
 
 
@@ -35,7 +39,9 @@ def _warc(path, pages: dict[str, tuple[int, str, bytes]]) -> None:
         writer = WARCWriter(out, gzip=True)
         for url, (status, content_type, payload) in pages.items():
             http = StatusAndHeaders(f"{status} X", [("Content-Type", content_type)], protocol="HTTP/1.1")
-            writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(payload), http_headers=http))
+            writer.write_record(
+                writer.create_warc_record(url, "response", payload=io.BytesIO(payload), http_headers=http)
+            )
 
 
 def _reason(r):
@@ -44,18 +50,27 @@ def _reason(r):
 
 def test_read_warc(tmp_path):
     path = tmp_path / "a.warc.gz"
-    _warc(path, {
-        "https://a.example/1": (200, "text/html; charset=utf-8", _page(PROSE_EN).encode()),
-        "https://a.example/2": (404, "text/html", b"<html>gone</html>"),
-        "https://a.example/3": (200, "image/png", b"\x89PNG\r\n"),
-    })
+    _warc(
+        path,
+        {
+            "https://a.example/1": (200, "text/html; charset=utf-8", _page(PROSE_EN).encode()),
+            "https://a.example/2": (404, "text/html", b"<html>gone</html>"),
+            "https://a.example/3": (200, "image/png", b"\x89PNG\r\n"),
+        },
+    )
     with TestPipeline() as p:
         out = p | ReadWarc([str(path)], IngestConfig())
         assert_that(out.kept | beam.Map(lambda c: c.url), equal_to(["https://a.example/1"]), label="kept")
-        assert_that(out.dropped | beam.Map(_reason), equal_to([("ReadWarc", "http_status"), ("ReadWarc", "not_html")]), label="dropped")
+        assert_that(
+            out.dropped | beam.Map(_reason),
+            equal_to([("ReadWarc", "http_status"), ("ReadWarc", "not_html")]),
+            label="dropped",
+        )
 
 
-@pytest.mark.parametrize("setting, workers, spread", [("always", 1, True), ("never", 4, False), ("auto", 1, False), ("auto", 2, True)])
+@pytest.mark.parametrize(
+    "setting, workers, spread", [("always", 1, True), ("never", 4, False), ("auto", 1, False), ("auto", 2, True)]
+)
 def test_read_warc_spreads_records_only_when_files_are_too_few(tmp_path, setting, workers, spread):
     """Two files: spread over the workers (packed, reshuffled) only when asked, or when 2 files cannot feed the workers;
     either way the same records come out."""
@@ -64,18 +79,23 @@ def test_read_warc_spreads_records_only_when_files_are_too_few(tmp_path, setting
     assert spreads_records(setting, 2, workers) is spread
     with TestPipeline() as p:
         out = p | "ReadWarc" >> ReadWarc([str(tmp_path)], IngestConfig(spread_records=setting), workers=workers)
-        assert_that(out.kept | beam.Map(lambda c: (c.url, PROSE_EN[:40] in c.content)),
-                    equal_to([("https://a.example/1", True), ("https://b.example/1", True)]))
+        assert_that(
+            out.kept | beam.Map(lambda c: (c.url, PROSE_EN[:40] in c.content)),
+            equal_to([("https://a.example/1", True), ("https://b.example/1", True)]),
+        )
         names = {t.unique_name for t in p.to_runner_api().components.transforms.values()}
     assert ("ReadWarc/SpreadRecords" in names) is spread
 
 
-@pytest.mark.parametrize("args, workers", [
-    (["--direct_num_workers=3"], 3),
-    (["--runner=DataflowRunner", "--max_num_workers=50"], 50),
-    (["--runner=DataflowRunner", "--num_workers=8"], 8),
-    (["--runner=PortableRunner"], UNKNOWN_WORKERS),
-])
+@pytest.mark.parametrize(
+    "args, workers",
+    [
+        (["--direct_num_workers=3"], 3),
+        (["--runner=DataflowRunner", "--max_num_workers=50"], 50),
+        (["--runner=DataflowRunner", "--num_workers=8"], 8),
+        (["--runner=PortableRunner"], UNKNOWN_WORKERS),
+    ],
+)
 def test_planned_workers_reads_the_runner_options(args, workers):
     assert planned_workers(PipelineOptions(args)) == workers
 
@@ -88,28 +108,55 @@ def test_extract_text():
     ]
     with TestPipeline() as p:
         out = p | beam.Create(captures) | ExtractText(ExtractConfig())
-        assert_that(out.kept | beam.Map(lambda d: (d.id, d.host, d.metadata["extractor"], "committee met" in d.text or d.text)),
-                    equal_to([("a", "a.example", "trafilatura", True), ("c", "a.example", "wet", "already text from a WET record")]),
-                    label="kept")
+        assert_that(
+            out.kept | beam.Map(lambda d: (d.id, d.host, d.metadata["extractor"], "committee met" in d.text or d.text)),
+            equal_to(
+                [("a", "a.example", "trafilatura", True), ("c", "a.example", "wet", "already text from a WET record")]
+            ),
+            label="kept",
+        )
         assert_that(out.dropped | beam.Map(_reason), equal_to([("ExtractText", "empty_text")]), label="dropped")
 
 
 def test_identify_language():
-    docs = [Document(id=i, url="", host="", text=t, provenance=PROV) for i, t in [("en", PROSE_EN), ("de", PROSE_DE), ("x", "1234 5678 90")]]
+    docs = [
+        Document(id=i, url="", host="", text=t, provenance=PROV)
+        for i, t in [("en", PROSE_EN), ("de", PROSE_DE), ("x", "1234 5678 90")]
+    ]
     with TestPipeline() as p:
         out = p | beam.Create(docs) | IdentifyLanguage(LangIdConfig(languages=("en", "fr")))
-        assert_that(out.kept | beam.Map(lambda d: (d.id, d.lang, d.lang_score > 0.9)), equal_to([("en", "en", True)]), label="kept")
-        assert_that(out.dropped | beam.Map(lambda r: (r.id, r.reason.value)),
-                    equal_to([("de", "language_not_wanted"), ("x", "language_score_too_low")]), label="dropped")
+        assert_that(
+            out.kept | beam.Map(lambda d: (d.id, d.lang, d.lang_score > 0.9)),
+            equal_to([("en", "en", True)]),
+            label="kept",
+        )
+        assert_that(
+            out.dropped | beam.Map(lambda r: (r.id, r.reason.value)),
+            equal_to([("de", "language_not_wanted"), ("x", "language_score_too_low")]),
+            label="dropped",
+        )
 
 
 def test_write_shards_splits_by_domain_and_size(tmp_path):
-    docs = [Document(id=f"{i:020x}", url=f"https://e.org/{i}", host="e.org", text=f"text {i}", provenance=PROV,
-                     domain="news" if i % 3 else "Forum/QA", lang="en", lang_score=0.9) for i in range(25)]
+    docs = [
+        Document(
+            id=f"{i:020x}",
+            url=f"https://e.org/{i}",
+            host="e.org",
+            text=f"text {i}",
+            provenance=PROV,
+            domain="news" if i % 3 else "Forum/QA",
+            lang="en",
+            lang_score=0.9,
+        )
+        for i in range(25)
+    ]
     with TestPipeline() as p:
         shards = p | beam.Create(docs) | WriteShards(str(tmp_path), OutputConfig(rows_per_shard=5, row_group_rows=2))
-        assert_that(shards | beam.Map(lambda s: s["domain"]) | beam.combiners.Count.PerElement(),
-                    equal_to([("news", 4), ("forum_qa", 2)]))
+        assert_that(
+            shards | beam.Map(lambda s: s["domain"]) | beam.combiners.Count.PerElement(),
+            equal_to([("news", 4), ("forum_qa", 2)]),
+        )
     news = sorted((tmp_path / "data" / "domain=news").glob("*.parquet"))
     assert [p.name for p in news] == [f"part-0000{i}-of-00004.parquet" for i in range(4)]
     assert sum(pq.read_metadata(p).num_rows for p in news) == 16
@@ -124,4 +171,6 @@ def test_assign_shard_is_stable():
     assert key[0] == "news" and key[2] == 4 and 0 <= key[1] < 4 and same is row[2]
     assert assign_shard(tuple(row), {"news": 100}, 30)[0] == key
     assert assign_shard(row, {"news": 1}, 30)[0] == ("news", 0, 1)
-    assert [assign_shard(("news", f"doc-{n}", b""), {"news": 100}, 30)[0][1] for n in range(40)].count(0) < 40  # ids spread
+    assert [assign_shard(("news", f"doc-{n}", b""), {"news": 100}, 30)[0][1] for n in range(40)].count(
+        0
+    ) < 40  # ids spread

@@ -9,12 +9,18 @@ import pytest
 
 from pipeline.warc.decoding import charset_from_content_type, decode_html, is_binary, meta_charset, normalize_charset
 
-RUSSIAN = ("Съешь же ещё этих мягких французских булок, да выпей чаю. Широкая электрификация "
-           "южных губерний даст мощный толчок подъёму сельского хозяйства.")
-JAPANESE = ("吾輩は猫である。名前はまだ無い。どこで生れたかとんと見当がつかぬ。"
-            "何でも薄暗いじめじめした所でニャーニャー泣いていた事だけは記憶している。")
-CHINESE = ("中华人民共和国是工人阶级领导的、以工农联盟为基础的人民民主专政的社会主义国家。"
-           "社会主义制度是中华人民共和国的根本制度。")
+RUSSIAN = (
+    "Съешь же ещё этих мягких французских булок, да выпей чаю. Широкая электрификация "
+    "южных губерний даст мощный толчок подъёму сельского хозяйства."
+)
+JAPANESE = (
+    "吾輩は猫である。名前はまだ無い。どこで生れたかとんと見当がつかぬ。"
+    "何でも薄暗いじめじめした所でニャーニャー泣いていた事だけは記憶している。"
+)
+CHINESE = (
+    "中华人民共和国是工人阶级领导的、以工农联盟为基础的人民民主专政的社会主义国家。"
+    "社会主义制度是中华人民共和国的根本制度。"
+)
 FRENCH = "Le cœur a ses raisons que la raison ne connaît point. Où est la bibliothèque? Ça, c'est très élégant."
 
 
@@ -25,17 +31,20 @@ def _page(text: str, head: str = "") -> str:
 # charset_from_content_type
 
 
-@pytest.mark.parametrize(("content_type", "charset"), [
-    ("text/html; charset=utf-8", "utf-8"),
-    ("text/html;charset=Shift_JIS", "Shift_JIS"),
-    ('text/html; charset="windows-1251"', "windows-1251"),
-    ("text/html; charset='gb2312'", "gb2312"),
-    ("text/html; boundary=x; CHARSET = euc-jp ", "euc-jp"),
-    ("text/html", None),
-    ("text/html; charset=", None),
-    ("", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    ("content_type", "charset"),
+    [
+        ("text/html; charset=utf-8", "utf-8"),
+        ("text/html;charset=Shift_JIS", "Shift_JIS"),
+        ('text/html; charset="windows-1251"', "windows-1251"),
+        ("text/html; charset='gb2312'", "gb2312"),
+        ("text/html; boundary=x; CHARSET = euc-jp ", "euc-jp"),
+        ("text/html", None),
+        ("text/html; charset=", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_charset_from_content_type(content_type, charset):
     assert charset_from_content_type(content_type) == charset
 
@@ -43,25 +52,28 @@ def test_charset_from_content_type(content_type, charset):
 # normalize_charset
 
 
-@pytest.mark.parametrize(("label", "codec"), [
-    ("UTF-8", "utf-8"),
-    ("utf8", "utf-8"),
-    ("GB2312", "gb18030"),
-    ("gbk", "gb18030"),
-    ("Shift_JIS", "cp932"),
-    ("x-sjis", "cp932"),
-    ("EUC-JP", "euc_jp"),
-    ("euc-kr", "cp949"),
-    ("ISO-8859-1", "cp1252"),
-    ("us-ascii", "cp1252"),
-    ("windows-1251", "cp1251"),
-    ("big5", "big5hkscs"),
-    (" koi8-r ", "koi8-r"),
-    ("utf-16", "utf-8"),
-    ("no-such-charset", None),
-    ("", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    ("label", "codec"),
+    [
+        ("UTF-8", "utf-8"),
+        ("utf8", "utf-8"),
+        ("GB2312", "gb18030"),
+        ("gbk", "gb18030"),
+        ("Shift_JIS", "cp932"),
+        ("x-sjis", "cp932"),
+        ("EUC-JP", "euc_jp"),
+        ("euc-kr", "cp949"),
+        ("ISO-8859-1", "cp1252"),
+        ("us-ascii", "cp1252"),
+        ("windows-1251", "cp1251"),
+        ("big5", "big5hkscs"),
+        (" koi8-r ", "koi8-r"),
+        ("utf-16", "utf-8"),
+        ("no-such-charset", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_normalize_charset(label, codec):
     assert normalize_charset(label) == codec
 
@@ -69,14 +81,17 @@ def test_normalize_charset(label, codec):
 # meta_charset
 
 
-@pytest.mark.parametrize(("html", "charset"), [
-    (b'<html><head><meta charset="windows-1251"></head>', "windows-1251"),
-    (b"<META CHARSET=euc-jp>", "euc-jp"),
-    (b'<meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS">', "Shift_JIS"),
-    (b"<meta name='x' content='text/html;charset= gb2312'>", "gb2312"),
-    (b"<html><body>charset=koi8-r outside a meta tag</body>", None),
-    (b"<html><body>no declaration</body></html>", None),
-])
+@pytest.mark.parametrize(
+    ("html", "charset"),
+    [
+        (b'<html><head><meta charset="windows-1251"></head>', "windows-1251"),
+        (b"<META CHARSET=euc-jp>", "euc-jp"),
+        (b'<meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS">', "Shift_JIS"),
+        (b"<meta name='x' content='text/html;charset= gb2312'>", "gb2312"),
+        (b"<html><body>charset=koi8-r outside a meta tag</body>", None),
+        (b"<html><body>no declaration</body></html>", None),
+    ],
+)
 def test_meta_charset(html, charset):
     assert meta_charset(html) == charset
 
@@ -101,26 +116,34 @@ def test_is_binary():
 # decode_html: declared charsets
 
 
-@pytest.mark.parametrize(("text", "label", "codec"), [
-    (RUSSIAN, "windows-1251", "cp1251"),
-    (RUSSIAN, "koi8-r", "koi8-r"),
-    (JAPANESE, "Shift_JIS", "cp932"),
-    (JAPANESE, "EUC-JP", "euc_jp"),
-    (CHINESE, "GB2312", "gb18030"),
-    (FRENCH, "iso-8859-1", "cp1252"),
-    (RUSSIAN + JAPANESE, "utf-8", "utf-8"),
-], ids=["windows-1251", "koi8-r", "shift_jis", "euc-jp", "gb2312", "iso-8859-1", "utf-8"])
+@pytest.mark.parametrize(
+    ("text", "label", "codec"),
+    [
+        (RUSSIAN, "windows-1251", "cp1251"),
+        (RUSSIAN, "koi8-r", "koi8-r"),
+        (JAPANESE, "Shift_JIS", "cp932"),
+        (JAPANESE, "EUC-JP", "euc_jp"),
+        (CHINESE, "GB2312", "gb18030"),
+        (FRENCH, "iso-8859-1", "cp1252"),
+        (RUSSIAN + JAPANESE, "utf-8", "utf-8"),
+    ],
+    ids=["windows-1251", "koi8-r", "shift_jis", "euc-jp", "gb2312", "iso-8859-1", "utf-8"],
+)
 def test_header_charset_round_trips(text, label, codec):
     payload = _page(text).encode(codec)
     assert decode_html(payload, label) == (_page(text), codec)
 
 
-@pytest.mark.parametrize(("text", "label", "codec"), [
-    (RUSSIAN, "windows-1251", "cp1251"),
-    (JAPANESE, "Shift_JIS", "cp932"),
-    (JAPANESE, "euc-jp", "euc_jp"),
-    (CHINESE, "gb2312", "gb18030"),
-], ids=["windows-1251", "shift_jis", "euc-jp", "gb2312"])
+@pytest.mark.parametrize(
+    ("text", "label", "codec"),
+    [
+        (RUSSIAN, "windows-1251", "cp1251"),
+        (JAPANESE, "Shift_JIS", "cp932"),
+        (JAPANESE, "euc-jp", "euc_jp"),
+        (CHINESE, "gb2312", "gb18030"),
+    ],
+    ids=["windows-1251", "shift_jis", "euc-jp", "gb2312"],
+)
 def test_meta_charset_round_trips(text, label, codec):
     html = _page(text, f'<meta charset="{label}">')
     assert decode_html(html.encode(codec)) == (html, codec)
@@ -131,7 +154,10 @@ def test_superset_characters_decode_under_the_narrower_label():
     # characters beyond GB2312 (䶮); windows-1252 has curly quotes ISO-8859-1 lacks.
     assert decode_html("<p>①②③</p>".encode("cp932"), "shift_jis") == ("<p>①②③</p>", "cp932")
     assert decode_html("<p>䶮</p>".encode("gb18030"), "gb2312") == ("<p>䶮</p>", "gb18030")
-    assert decode_html("<p>\u201cquoted\u201d</p>".encode("cp1252"), "iso-8859-1") == ("<p>\u201cquoted\u201d</p>", "cp1252")
+    assert decode_html("<p>\u201cquoted\u201d</p>".encode("cp1252"), "iso-8859-1") == (
+        "<p>\u201cquoted\u201d</p>",
+        "cp1252",
+    )
 
 
 def test_header_wins_over_meta():
@@ -147,8 +173,11 @@ def test_lying_utf8_header_falls_back_to_meta():
     assert decode_html(html.encode("cp1251"), "utf-8") == (html, "cp1251")
 
 
-@pytest.mark.parametrize(("text", "codec"), [(RUSSIAN, "cp1251"), (JAPANESE, "cp932"), (CHINESE, "gb18030")],
-                         ids=["windows-1251", "shift_jis", "gb18030"])
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [(RUSSIAN, "cp1251"), (JAPANESE, "cp932"), (CHINESE, "gb18030")],
+    ids=["windows-1251", "shift_jis", "gb18030"],
+)
 def test_lying_utf8_header_without_meta_falls_back_to_detection(text, codec):
     payload = _page(text).encode(codec)
     assert decode_html(payload, "utf-8") == (_page(text), codec)
@@ -191,7 +220,10 @@ def test_unknown_and_non_text_labels_are_ignored():
 def test_utf16_label_on_ascii_compatible_bytes_is_utf8():
     html = _page(FRENCH)
     assert decode_html(html.encode("utf-8"), "utf-16") == (html, "utf-8")
-    assert decode_html(_page(FRENCH, '<meta charset="utf-16">').encode("utf-8")) == (_page(FRENCH, '<meta charset="utf-16">'), "utf-8")
+    assert decode_html(_page(FRENCH, '<meta charset="utf-16">').encode("utf-8")) == (
+        _page(FRENCH, '<meta charset="utf-16">'),
+        "utf-8",
+    )
 
 
 def test_utf16_with_bom_is_decoded():
@@ -209,14 +241,18 @@ def test_utf8_bom_wins_over_any_label():
     assert decode_html(codecs.BOM_UTF8 + html.encode("utf-8"), "windows-1251") == (html, "utf-8")
 
 
-@pytest.mark.parametrize(("text", "codec", "label"), [
-    (FRENCH + "€", "utf-8", "utf-8"),
-    (FRENCH + "€", "utf-8", None),
-    (FRENCH + "€", "utf-8", "iso-8859-1"),
-    (JAPANESE, "cp932", "shift_jis"),
-    (CHINESE, "gb18030", "gb2312"),
-    (JAPANESE, "euc_jp", "euc-jp"),
-], ids=["utf-8", "utf-8-undeclared", "utf-8-labelled-latin-1", "shift_jis", "gb2312", "euc-jp"])
+@pytest.mark.parametrize(
+    ("text", "codec", "label"),
+    [
+        (FRENCH + "€", "utf-8", "utf-8"),
+        (FRENCH + "€", "utf-8", None),
+        (FRENCH + "€", "utf-8", "iso-8859-1"),
+        (JAPANESE, "cp932", "shift_jis"),
+        (CHINESE, "gb18030", "gb2312"),
+        (JAPANESE, "euc_jp", "euc-jp"),
+    ],
+    ids=["utf-8", "utf-8-undeclared", "utf-8-labelled-latin-1", "shift_jis", "gb2312", "euc-jp"],
+)
 def test_payload_cut_inside_its_last_character_keeps_its_charset(text, codec, label):
     html = "<html><body>" + text * 20
     payload = html.encode(codec)[:-1]

@@ -13,9 +13,9 @@ import zlib
 
 import pytest
 
-from pipeline.fixtures.bad_inputs import CASES
 from pipeline.config import IngestConfig
 from pipeline.core.records import Capture, Rejection
+from pipeline.fixtures.bad_inputs import CASES
 from pipeline.warc.reader import read_archive
 
 _MAX_SEED_BYTES = 64 * 1024  # as the fuzzer: the bombs and the 50 MiB page are tested in tests/e2e
@@ -46,9 +46,9 @@ def _mutate(data: bytes, rng: random.Random) -> bytes:
         for _ in range(rng.randint(1, 8)):
             out[rng.randrange(len(out))] ^= 1 << rng.randrange(8)
     elif edit == 1:
-        del out[at:at + rng.randint(1, 200)]
+        del out[at : at + rng.randint(1, 200)]
     elif edit == 2:
-        out[at:at] = out[at:at + rng.randint(1, 200)]
+        out[at:at] = out[at : at + rng.randint(1, 200)]
     elif edit == 3:
         out[at:at] = rng.randbytes(rng.randint(1, 64))
     else:

@@ -9,7 +9,14 @@ import random
 import pytest
 
 from pipeline.warc import gzip_members
-from pipeline.warc.gzip_members import GZIP_MAGIC, CorruptMemberError, InflationBombError, MemberReader, RawStream, TruncatedMemberError
+from pipeline.warc.gzip_members import (
+    GZIP_MAGIC,
+    CorruptMemberError,
+    InflationBombError,
+    MemberReader,
+    RawStream,
+    TruncatedMemberError,
+)
 
 
 def _text(seed: int, size: int) -> bytes:

@@ -23,9 +23,9 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipeline.warc import gzip_members
 from pipeline.config import IngestConfig
 from pipeline.core.records import Capture, DropReason, Rejection
+from pipeline.warc import gzip_members
 from pipeline.warc.reader import read_archive, record_id
 
 KEPT = "kept"
@@ -60,8 +60,14 @@ def _member(spec: Spec, n: int = 0, compress: bool = True) -> bytes:
     warc = {"WARC-Record-ID": f"<urn:uuid:00000000-0000-0000-0000-{n:012d}>", "WARC-Date": "2024-05-18T01:58:10Z"}
     warc.update(spec.warc)
     content_type = "application/warc-fields" if spec.kind == "warcinfo" else ""
-    record = writer.create_warc_record(spec.url, spec.kind, payload=io.BytesIO(spec.body), http_headers=http,
-                                       warc_headers_dict=warc, warc_content_type=content_type)
+    record = writer.create_warc_record(
+        spec.url,
+        spec.kind,
+        payload=io.BytesIO(spec.body),
+        http_headers=http,
+        warc_headers_dict=warc,
+        warc_content_type=content_type,
+    )
     writer.write_record(record)
     return out.getvalue()
 
@@ -86,7 +92,7 @@ def _read_one(spec: Spec, **config) -> Capture | Rejection:
 def _shift_content_length(record: bytes, delta: int) -> bytes:
     """The uncompressed record with its WARC Content-Length off by `delta`."""
     match = re.search(rb"Content-Length: (\d+)", record)
-    return record[: match.start(1)] + str(int(match.group(1)) + delta).encode() + record[match.end(1):]
+    return record[: match.start(1)] + str(int(match.group(1)) + delta).encode() + record[match.end(1) :]
 
 
 def _with_content_length(member: bytes, delta: int) -> bytes:
@@ -106,7 +112,7 @@ def _garbage(size: int) -> bytes:
 
 
 def _chunked(body: bytes, size: int = 100) -> bytes:
-    parts = [b"%x\r\n%s\r\n" % (len(body[i:i + size]), body[i:i + size]) for i in range(0, len(body), size)]
+    parts = [b"%x\r\n%s\r\n" % (len(body[i : i + size]), body[i : i + size]) for i in range(0, len(body), size)]
     return b"".join(parts) + b"0\r\n\r\n"
 
 
@@ -125,16 +131,41 @@ def _gzip_bomb(megabytes: int) -> bytes:
 # The shared real files: per-reason counts as observed, and every record accounted for.
 
 REAL_FILES = {
-    "aut/example.warc.gz": {KEPT: 94, DropReason.WARCINFO_RECORD: 1, DropReason.REQUEST_RECORD: 261,
-                            DropReason.METADATA_RECORD: 261, DropReason.NOT_HTML: 158, DropReason.HTTP_STATUS: 47},
-    "aut/example.arc.gz": {KEPT: 94, DropReason.WARCINFO_RECORD: 1, DropReason.NOT_HTML: 158, DropReason.HTTP_STATUS: 47},
-    "dolma/sample-0000.warc.gz": {KEPT: 22, DropReason.WARCINFO_RECORD: 1, DropReason.REQUEST_RECORD: 22,
-                                  DropReason.METADATA_RECORD: 1, DropReason.OTHER_RECORD_TYPE: 2},
-    "dolma/sample-0001.warc.gz": {KEPT: 15, DropReason.WARCINFO_RECORD: 1, DropReason.REQUEST_RECORD: 15,
-                                  DropReason.METADATA_RECORD: 1, DropReason.OTHER_RECORD_TYPE: 2},
+    "aut/example.warc.gz": {
+        KEPT: 94,
+        DropReason.WARCINFO_RECORD: 1,
+        DropReason.REQUEST_RECORD: 261,
+        DropReason.METADATA_RECORD: 261,
+        DropReason.NOT_HTML: 158,
+        DropReason.HTTP_STATUS: 47,
+    },
+    "aut/example.arc.gz": {
+        KEPT: 94,
+        DropReason.WARCINFO_RECORD: 1,
+        DropReason.NOT_HTML: 158,
+        DropReason.HTTP_STATUS: 47,
+    },
+    "dolma/sample-0000.warc.gz": {
+        KEPT: 22,
+        DropReason.WARCINFO_RECORD: 1,
+        DropReason.REQUEST_RECORD: 22,
+        DropReason.METADATA_RECORD: 1,
+        DropReason.OTHER_RECORD_TYPE: 2,
+    },
+    "dolma/sample-0001.warc.gz": {
+        KEPT: 15,
+        DropReason.WARCINFO_RECORD: 1,
+        DropReason.REQUEST_RECORD: 15,
+        DropReason.METADATA_RECORD: 1,
+        DropReason.OTHER_RECORD_TYPE: 2,
+    },
     "jwarc/cc.warc.gz": {KEPT: 1},
-    "whirlwind/whirlwind.warc.gz": {KEPT: 1, DropReason.WARCINFO_RECORD: 1, DropReason.REQUEST_RECORD: 1,
-                                    DropReason.METADATA_RECORD: 1},
+    "whirlwind/whirlwind.warc.gz": {
+        KEPT: 1,
+        DropReason.WARCINFO_RECORD: 1,
+        DropReason.REQUEST_RECORD: 1,
+        DropReason.METADATA_RECORD: 1,
+    },
     "whirlwind/whirlwind.warc.wat.gz": {DropReason.WARCINFO_RECORD: 1, DropReason.METADATA_RECORD: 1},
     "whirlwind/whirlwind.warc.wet.gz": {KEPT: 1, DropReason.WARCINFO_RECORD: 1},
 }
@@ -187,7 +218,9 @@ def test_real_crawl_id_comes_from_warcinfo(shared_data):
 
 
 def test_real_wet_record_is_text(shared_data):
-    (capture,) = [r for r in _read_file(_real(shared_data, "whirlwind/whirlwind.warc.wet.gz")) if isinstance(r, Capture)]
+    (capture,) = [
+        r for r in _read_file(_real(shared_data, "whirlwind/whirlwind.warc.wet.gz")) if isinstance(r, Capture)
+    ]
     assert capture.is_text
     assert capture.charset == "utf-8"
     assert "Escopete" in capture.content
@@ -203,19 +236,31 @@ def test_record_types_get_their_reasons_and_the_page_is_kept():
         Spec(kind="request", body=b"", status="GET / HTTP/1.1", content_type=None),
         _page(1),
         Spec(kind="metadata", body=b"fetchTimeMs: 12\r\n", with_http=False),
-        Spec(kind="revisit", body=b"", warc=(("WARC-Profile", "http://netpreserve.org/warc/1.0/revisit/identical-payload-digest"),)),
+        Spec(
+            kind="revisit",
+            body=b"",
+            warc=(("WARC-Profile", "http://netpreserve.org/warc/1.0/revisit/identical-payload-digest"),),
+        ),
         Spec(kind="resource", url="urn:x:file", body=b"some resource", with_http=False),
     ]
     results = _read(b"".join(_members(specs)))
-    assert _outcomes(results) == [DropReason.WARCINFO_RECORD, DropReason.REQUEST_RECORD, KEPT,
-                                  DropReason.METADATA_RECORD, DropReason.REVISIT_RECORD, DropReason.OTHER_RECORD_TYPE]
+    assert _outcomes(results) == [
+        DropReason.WARCINFO_RECORD,
+        DropReason.REQUEST_RECORD,
+        KEPT,
+        DropReason.METADATA_RECORD,
+        DropReason.REVISIT_RECORD,
+        DropReason.OTHER_RECORD_TYPE,
+    ]
     assert results[5].detail == "resource"
     assert results[2].provenance.crawl == "CC-MAIN-2024-10"
     assert results[2].provenance.fetch_time == "2024-05-18T01:58:10Z"
     assert results[2].provenance.warc_record_id == "urn:uuid:00000000-0000-0000-0000-000000000002"
 
 
-@pytest.mark.parametrize("status", ["404 Not Found", "301 Moved Permanently", "500 Internal Server Error", "206 Partial Content"])
+@pytest.mark.parametrize(
+    "status", ["404 Not Found", "301 Moved Permanently", "500 Internal Server Error", "206 Partial Content"]
+)
 def test_non_200_status_is_http_status(status):
     result = _read_one(Spec(status=status))
     assert result.reason == DropReason.HTTP_STATUS
@@ -223,7 +268,9 @@ def test_non_200_status_is_http_status(status):
     assert result.url == "http://example.com/"
 
 
-@pytest.mark.parametrize("content_type", ["image/png", "application/pdf", "text/plain; charset=utf-8", "application/json"])
+@pytest.mark.parametrize(
+    "content_type", ["image/png", "application/pdf", "text/plain; charset=utf-8", "application/json"]
+)
 def test_non_html_content_type_is_not_html(content_type):
     result = _read_one(Spec(content_type=content_type, body=b"\x89PNG\r\n\x1a\n" + bytes(100)))
     assert result.reason == DropReason.NOT_HTML
@@ -243,7 +290,10 @@ def test_missing_content_type_is_sniffed():
 
 
 def test_response_without_http_is_not_html():
-    assert _read_one(Spec(url="dns:example.com", with_http=False, body=b"example.com. 300 IN A 1.2.3.4")).reason == DropReason.NOT_HTML
+    assert (
+        _read_one(Spec(url="dns:example.com", with_http=False, body=b"example.com. 300 IN A 1.2.3.4")).reason
+        == DropReason.NOT_HTML
+    )
 
 
 def test_warc_truncated_is_dropped_unless_kept_by_config():
@@ -295,7 +345,9 @@ def test_gzip_content_encoding_is_decoded():
 
 def test_chunked_and_gzip_together_are_decoded():
     body = HTML % "caf\u00e9 ".encode() * 50
-    spec = Spec(body=_chunked(gzip.compress(body), 37), http=(("Content-Encoding", "gzip"), ("Transfer-Encoding", "chunked")))
+    spec = Spec(
+        body=_chunked(gzip.compress(body), 37), http=(("Content-Encoding", "gzip"), ("Transfer-Encoding", "chunked"))
+    )
     result = _read_one(spec)
     assert isinstance(result, Capture)
     assert result.content == body.decode()
@@ -325,7 +377,9 @@ def test_a_record_whose_gzip_member_is_a_bomb_is_dropped_and_the_next_is_kept(mo
 
 def test_charset_from_the_http_header_is_used():
     text = "\u041f\u0440\u0438\u0432\u0435\u0442, \u043c\u0438\u0440! " * 20
-    result = _read_one(Spec(body=(HTML.decode() % text).encode("windows-1251"), content_type="text/html; charset=windows-1251"))
+    result = _read_one(
+        Spec(body=(HTML.decode() % text).encode("windows-1251"), content_type="text/html; charset=windows-1251")
+    )
     assert result.charset == "cp1251"
     assert text in result.content
 
@@ -461,12 +515,20 @@ def test_empty_gzip_member_holds_no_record():
 
 
 def test_uncompressed_warc_reads_like_the_gzip_one():
-    specs = [Spec(kind="warcinfo", url="", body=b"isPartOf: CC-MAIN-2023-50\r\n", with_http=False), _page(1),
-             Spec(status="404 Not Found"), Spec(kind="request", body=b"", status="GET / HTTP/1.1", content_type=None), _page(4)]
+    specs = [
+        Spec(kind="warcinfo", url="", body=b"isPartOf: CC-MAIN-2023-50\r\n", with_http=False),
+        _page(1),
+        Spec(status="404 Not Found"),
+        Spec(kind="request", body=b"", status="GET / HTTP/1.1", content_type=None),
+        _page(4),
+    ]
     plain = _read(b"".join(_members(specs, compress=False)), "test.warc")
     packed = _read(b"".join(_members(specs)), "test.warc.gz")
-    assert _outcomes(plain) == _outcomes(packed) == [DropReason.WARCINFO_RECORD, KEPT, DropReason.HTTP_STATUS,
-                                                     DropReason.REQUEST_RECORD, KEPT]
+    assert (
+        _outcomes(plain)
+        == _outcomes(packed)
+        == [DropReason.WARCINFO_RECORD, KEPT, DropReason.HTTP_STATUS, DropReason.REQUEST_RECORD, KEPT]
+    )
     assert [c.content for c in plain if isinstance(c, Capture)] == [c.content for c in packed if isinstance(c, Capture)]
     assert plain[1].provenance.crawl == "CC-MAIN-2023-50"
     assert len({r.id for r in plain}) == len(plain)
@@ -502,8 +564,13 @@ def test_uncompressed_garbage_is_one_corrupt_record():
 
 def test_wet_conversion_record_is_a_text_capture():
     text = "Plain text that Common Crawl extracted.\nSecond line, caf\u00e9."
-    spec = Spec(kind="conversion", url="https://example.org/a", body=text.encode(), with_http=False,
-                warc=(("Content-Type", "text/plain"),))
+    spec = Spec(
+        kind="conversion",
+        url="https://example.org/a",
+        body=text.encode(),
+        with_http=False,
+        warc=(("Content-Type", "text/plain"),),
+    )
     result = _read_one(spec)
     assert isinstance(result, Capture)
     assert result.is_text
@@ -546,10 +613,15 @@ def test_provenance_points_at_the_member():
 
 def test_a_target_uri_with_spaces_is_fixed_without_logging_its_value(caplog):
     body = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html><body><p>A page.</p></body></html>"
-    record = (b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: http://example.com/a private words\r\n"
-              b"WARC-Date: 2024-01-01T00:00:00Z\r\nWARC-Record-ID: <urn:uuid:1>\r\n"
-              b"Content-Type: application/http; msgtype=response\r\nContent-Length: "
-              + str(len(body)).encode() + b"\r\n\r\n" + body + b"\r\n\r\n")
+    record = (
+        b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: http://example.com/a private words\r\n"
+        b"WARC-Date: 2024-01-01T00:00:00Z\r\nWARC-Record-ID: <urn:uuid:1>\r\n"
+        b"Content-Type: application/http; msgtype=response\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body
+        + b"\r\n\r\n"
+    )
     with caplog.at_level("DEBUG"):
         (capture,) = _read(gzip.compress(record))
     assert capture.url == "http://example.com/a%20private%20words"

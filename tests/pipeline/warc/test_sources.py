@@ -16,13 +16,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import skip_or_fail  # tests/ is on sys.path: pytest puts conftest.py's folder there
 from botocore.exceptions import ClientError
+from conftest import skip_or_fail  # tests/ is on sys.path: pytest puts conftest.py's folder there
+from s3_server import SeaweedS3, SeaweedUnavailable  # tests/ is on sys.path: pytest puts conftest.py's folder there
 
 from pipeline.config import IngestConfig, S3Config
 from pipeline.warc.sources import InputError, ResumableStream, expand_inputs, open_input
-
-from s3_server import SeaweedS3, SeaweedUnavailable  # tests/ is on sys.path: pytest puts conftest.py's folder there
 
 CRAWL = "CC-MAIN-2024-22"
 # A small stand-in for Common Crawl: warc.paths.gz lists copies of the shared WARCs, in this order.
@@ -55,7 +54,16 @@ def _crawl_objects(shared_data: Path) -> dict[str, bytes]:
 
 @pytest.fixture()
 def local_tree(tmp_path: Path) -> Path:
-    for name in ("a.warc.gz", "b.arc.gz", "sub/c.warc.wet.gz", "sub/deeper/d.warc", "sub/e.wet", "LICENSE", "sub/f.warc.wat.gz", "notes.txt"):
+    for name in (
+        "a.warc.gz",
+        "b.arc.gz",
+        "sub/c.warc.wet.gz",
+        "sub/deeper/d.warc",
+        "sub/e.wet",
+        "LICENSE",
+        "sub/f.warc.wat.gz",
+        "notes.txt",
+    ):
         path = tmp_path / "crawl" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"x")
@@ -68,15 +76,22 @@ def test_a_local_file_is_itself(local_tree):
 
 def test_a_folder_yields_only_archives_at_any_depth(local_tree):
     found = expand_inputs([str(local_tree)], IngestConfig())
-    assert found == sorted(str(local_tree / n) for n in ("a.warc.gz", "b.arc.gz", "sub/c.warc.wet.gz", "sub/deeper/d.warc", "sub/e.wet"))
+    assert found == sorted(
+        str(local_tree / n) for n in ("a.warc.gz", "b.arc.gz", "sub/c.warc.wet.gz", "sub/deeper/d.warc", "sub/e.wet")
+    )
 
 
 def test_globs_follow_glob_semantics_and_repeats_are_dropped(local_tree):
     config = IngestConfig()
     assert expand_inputs([str(local_tree / "*.warc.gz")], config) == [str(local_tree / "a.warc.gz")]
-    assert expand_inputs([str(local_tree / "**" / "*.wet*")], config) == [str(local_tree / "sub/c.warc.wet.gz"), str(local_tree / "sub/e.wet")]
+    assert expand_inputs([str(local_tree / "**" / "*.wet*")], config) == [
+        str(local_tree / "sub/c.warc.wet.gz"),
+        str(local_tree / "sub/e.wet"),
+    ]
     both = expand_inputs([str(local_tree / "a.warc.gz"), str(local_tree)], config)
-    assert both[0] == str(local_tree / "a.warc.gz") and both.count(str(local_tree / "a.warc.gz")) == 1 and len(both) == 5
+    assert (
+        both[0] == str(local_tree / "a.warc.gz") and both.count(str(local_tree / "a.warc.gz")) == 1 and len(both) == 5
+    )
 
 
 @pytest.mark.parametrize("name", ["missing.warc.gz", "nothing-*.warc.gz", "empty-folder"])
@@ -257,7 +272,9 @@ def _self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     )
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 
@@ -330,8 +347,16 @@ def test_a_crawl_is_listed_and_read_over_https(https_server, shared_data):
 
 # Expansion only looks at names, so most objects are one byte; "crawlx/" is a sibling prefix
 # that a careless prefix match would take for "crawl".
-_PRIVATE_KEYS = ("top.warc.gz", "crawl/a.warc.gz", "crawl/b.arc.gz", "crawl/notes.txt", "crawl/seg-1/c.warc.gz",
-                 "crawl/seg-1/d.warc.wat.gz", "crawl/seg-2/e.warc.wet.gz", "crawlx/f.warc.gz")
+_PRIVATE_KEYS = (
+    "top.warc.gz",
+    "crawl/a.warc.gz",
+    "crawl/b.arc.gz",
+    "crawl/notes.txt",
+    "crawl/seg-1/c.warc.gz",
+    "crawl/seg-1/d.warc.wat.gz",
+    "crawl/seg-2/e.warc.wet.gz",
+    "crawlx/f.warc.gz",
+)
 
 
 @pytest.fixture(scope="module")
@@ -346,7 +371,11 @@ def s3(tmp_path_factory, shared_data):
         client.create_bucket(Bucket="warcs-in")
         for key in _PRIVATE_KEYS:
             client.put_object(Bucket="warcs-in", Key=key, Body=b"x")
-        client.put_object(Bucket="warcs-in", Key="real/sample.warc.gz", Body=(shared_data / "warc" / "dolma" / "sample-0001.warc.gz").read_bytes())
+        client.put_object(
+            Bucket="warcs-in",
+            Key="real/sample.warc.gz",
+            Body=(shared_data / "warc" / "dolma" / "sample-0001.warc.gz").read_bytes(),
+        )
         client.create_bucket(Bucket="commoncrawl")
         for key, body in _crawl_objects(shared_data).items():
             client.put_object(Bucket="commoncrawl", Key=key, Body=body)
@@ -378,11 +407,20 @@ def no_credentials(signed, monkeypatch) -> IngestConfig:
     [
         ("s3://warcs-in/top.warc.gz", ["top.warc.gz"]),
         ("s3://warcs-in/crawl/notes.txt", ["crawl/notes.txt"]),  # named exactly: taken whatever its suffix
-        ("s3://warcs-in/crawl/", ["crawl/a.warc.gz", "crawl/b.arc.gz", "crawl/seg-1/c.warc.gz", "crawl/seg-2/e.warc.wet.gz"]),
-        ("s3://warcs-in/crawl", ["crawl/a.warc.gz", "crawl/b.arc.gz", "crawl/seg-1/c.warc.gz", "crawl/seg-2/e.warc.wet.gz"]),
+        (
+            "s3://warcs-in/crawl/",
+            ["crawl/a.warc.gz", "crawl/b.arc.gz", "crawl/seg-1/c.warc.gz", "crawl/seg-2/e.warc.wet.gz"],
+        ),
+        (
+            "s3://warcs-in/crawl",
+            ["crawl/a.warc.gz", "crawl/b.arc.gz", "crawl/seg-1/c.warc.gz", "crawl/seg-2/e.warc.wet.gz"],
+        ),
         ("s3://warcs-in/crawl/*.warc.gz", ["crawl/a.warc.gz"]),  # '*' stays in one folder, as a local glob
         ("s3://warcs-in/crawl/*/*.warc.gz", ["crawl/seg-1/c.warc.gz"]),
-        ("s3://warcs-in/crawl/**/*.warc*.gz", ["crawl/a.warc.gz", "crawl/seg-1/c.warc.gz", "crawl/seg-1/d.warc.wat.gz", "crawl/seg-2/e.warc.wet.gz"]),
+        (
+            "s3://warcs-in/crawl/**/*.warc*.gz",
+            ["crawl/a.warc.gz", "crawl/seg-1/c.warc.gz", "crawl/seg-1/d.warc.wat.gz", "crawl/seg-2/e.warc.wet.gz"],
+        ),
         ("s3://warcs-in/crawl*/?.warc.gz", ["crawl/a.warc.gz", "crawlx/f.warc.gz"]),
     ],
 )
@@ -390,7 +428,15 @@ def test_s3_keys_prefixes_and_globs_are_listed(signed, spec, keys):
     assert expand_inputs([spec], signed) == [f"s3://warcs-in/{k}" for k in keys]
 
 
-@pytest.mark.parametrize("spec", ["s3://warcs-in/nothing/", "s3://warcs-in/crawl/*.parquet", "s3://warcs-in/crawl/missing.warc.gz", "s3://no-such-bucket/x.warc.gz"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "s3://warcs-in/nothing/",
+        "s3://warcs-in/crawl/*.parquet",
+        "s3://warcs-in/crawl/missing.warc.gz",
+        "s3://no-such-bucket/x.warc.gz",
+    ],
+)
 def test_an_s3_spec_matching_nothing_is_named(signed, spec):
     with pytest.raises(InputError, match=re.escape(repr(spec))):
         expand_inputs([spec], signed)
@@ -420,7 +466,9 @@ def test_a_public_bucket_is_read_unsigned(no_credentials, anonymous, shared_data
 
     config = dataclasses.replace(no_credentials, s3=dataclasses.replace(no_credentials.s3, anonymous=anonymous))
     found = expand_inputs([f"cc:{CRAWL}:1"], config)
-    assert _sha256(_read(found[0], config)) == _sha256((shared_data / "warc" / "dolma" / "sample-0000.warc.gz").read_bytes())
+    assert _sha256(_read(found[0], config)) == _sha256(
+        (shared_data / "warc" / "dolma" / "sample-0000.warc.gz").read_bytes()
+    )
 
 
 def test_unsigned_requests_to_a_private_bucket_fail_at_once(signed, caplog):
@@ -429,6 +477,9 @@ def test_unsigned_requests_to_a_private_bucket_fail_at_once(signed, caplog):
     config = dataclasses.replace(signed, s3=dataclasses.replace(signed.s3, anonymous="yes"))
     with pytest.raises(ClientError, match="AccessDenied"):
         expand_inputs(["s3://warcs-in/crawl/"], config)
-    with caplog.at_level(logging.WARNING, logger="pipeline.warc.sources"), pytest.raises(ClientError, match="AccessDenied"):
+    with (
+        caplog.at_level(logging.WARNING, logger="pipeline.warc.sources"),
+        pytest.raises(ClientError, match="AccessDenied"),
+    ):
         open_input("s3://warcs-in/real/sample.warc.gz", config)
     assert not caplog.records, "an access error is not worth retrying"
