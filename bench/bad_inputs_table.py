@@ -5,8 +5,8 @@
 Each case's WARC goes through the pipeline (ingest, extraction with a 5 s
 limit, language ID, domain tagging, writing; safety, dedup and quality off, as
 in the end-to-end test: the cases' good pages are short synthetic pages that
-those stages would rightly drop) in a fresh Python process, so the peak RSS is that case's alone (the process, and the largest
-child it waited for: the extraction sandbox). Prints, per case: records, kept,
+those stages would rightly drop) in a fresh Python process, so the peak RSS is that case's alone (the process,
+and the largest child it waited for: the extraction sandbox). Prints, per case: records, kept,
 drops by reason, whether the funnel is conserved, whether every good page was
 kept and the drops are the ones the case names, dead letters, wall and peak RSS.
 The end-to-end test (tests/e2e/test_bad_input_corpus.py) asserts the same
@@ -46,7 +46,8 @@ def main() -> None:
         folder = Path(tmp)
         cases = write_corpus(folder / "warc")
         print(
-            "| case | what | file MB | records | kept | dropped (reason: n) | as expected | conserved | dead letters | wall s | peak RSS MiB |"
+            "| case | what | file MB | records | kept | dropped (reason: n) | as expected | conserved "
+            "| dead letters | wall s | peak RSS MiB |"
         )
         print("|---|---|---:|---:|---:|---|---|---|---:|---:|---:|")
         for case in cases:
@@ -58,7 +59,8 @@ def main() -> None:
             seconds = time.perf_counter() - start
             if done.returncode != 0:
                 print(
-                    f"| {case.name} | {case.description} | | {case.records} | CRASHED (exit {done.returncode}) | | no | | | {seconds:.1f} | |"
+                    f"| {case.name} | {case.description} | | {case.records} | CRASHED (exit {done.returncode}) "
+                    f"| | no | | | {seconds:.1f} | |"
                 )
                 print(done.stderr[-2000:], file=sys.stderr)
                 continue
@@ -73,7 +75,8 @@ def main() -> None:
             dead = sum(1 for path in out.glob("dead_letter/*.jsonl") for _ in path.open())
             drops = ", ".join(f"{reason}: {n}" for reason, n in sorted(funnel["dropped_by_reason"].items()))
             print(
-                f"| {case.name} | {case.description} | {warc.stat().st_size / 1e6:.2f} | {funnel['records_read']} | {funnel['kept']} "
+                f"| {case.name} | {case.description} | {warc.stat().st_size / 1e6:.2f} "
+                f"| {funnel['records_read']} | {funnel['kept']} "
                 f"| {drops} | {'yes' if expected else 'NO'} | {'yes' if funnel['conserved'] else 'NO'} | {dead} "
                 f"| {seconds:.1f} | {result['peak_rss'] / 2**20:.0f} |"
             )

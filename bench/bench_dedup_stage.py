@@ -76,7 +76,10 @@ from pipeline.stages.deduplicate import Deduplicate
 REPO = Path(__file__).resolve().parent.parent
 SENTENCES = REPO.parent / "shared" / "data" / "langid" / "lingua" / "sentences"
 DATATROVE_PYTHON = REPO / "build" / "datatrove-venv" / "bin" / "python"
-DATATROVE_SETUP = "python3 -m venv build/datatrove-venv && build/datatrove-venv/bin/pip install 'datatrove[io,processing]==0.10.1' spacy aiohttp lxml_html_clean"
+DATATROVE_SETUP = (
+    "python3 -m venv build/datatrove-venv && build/datatrove-venv/bin/pip install "
+    "'datatrove[io,processing]==0.10.1' spacy aiohttp lxml_html_clean"
+)
 LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt", "sv")
 TARGET_CHARS = 2000
 SHARDS = 2
@@ -86,7 +89,8 @@ NGRAM = 5
 PLANTS = {
     "exact_copy": 0.02,
     "exact_recased": 0.02,  # lower case, "." -> "!", blank lines: both normalizations fold it away
-    "exact_symbols": 0.01,  # "• " before each line, ", " -> " · ": gristmill folds symbols, datatrove keeps them as words
+    # "• " before each line, ", " -> " · ": gristmill folds symbols, datatrove keeps them as words
+    "exact_symbols": 0.01,
     "near_words_0.5%": 0.015,
     "near_words_1%": 0.015,
     "near_words_2%": 0.015,
@@ -282,7 +286,8 @@ def measure(command: list[str]) -> tuple[float, float, dict[str, tuple[int, int,
     for kind, peak, cpu in seen.values():
         count, best, total = by_kind.get(kind, (0, 0, 0.0))
         by_kind[kind] = (count + 1, max(best, peak), total + cpu)
-    # the tree's CPU as sampled, not os.times(): a pool worker reaped by an orphaned forkserver never reaches our children times
+    # the tree's CPU as sampled, not os.times(): a pool worker reaped by an orphaned forkserver never reaches our
+    # children times
     ours = sum(cpu for _, _, cpu in seen.values()) + time.process_time() - own_start
     others = max(busy_cpu_seconds() - machine_start - ours, 0.0) / (seconds * (os.cpu_count() or 1))
     return seconds, others, by_kind
@@ -292,7 +297,8 @@ def measure(command: list[str]) -> tuple[float, float, dict[str, tuple[int, int,
 
 
 def gristmill_clusters(dropped: list[list[str]], reasons: set[str]) -> dict[str, str]:
-    """Removed id -> the kept document of its cluster, following `kept=` (an exact duplicate's survivor may be a near one)."""
+    """Removed id -> the kept document of its cluster, following `kept=` (an exact duplicate's survivor may be a
+    near one)."""
     kept_by = {doc_id: survivor for doc_id, reason, survivor in dropped if reason in reasons}
 
     def root(doc_id: str) -> str:
@@ -371,7 +377,8 @@ def main() -> None:
     workers = [int(w) for w in args.workers.split(",")]
     if args.datatrove and not DATATROVE_PYTHON.exists():
         print(
-            f"skipping datatrove: {DATATROVE_PYTHON.relative_to(REPO)} does not exist; create it with\n  {DATATROVE_SETUP}\n"
+            f"skipping datatrove: {DATATROVE_PYTHON.relative_to(REPO)} does not exist; create it with\n"
+            f"  {DATATROVE_SETUP}\n"
         )
         args.datatrove = False
     work = Path(tempfile.mkdtemp(prefix="gristmill-bench-dedup-"))
@@ -442,12 +449,14 @@ def report(runs: dict, docs: list[dict], planted: list[dict]) -> None:
             reasons = collections.Counter(reason for _, reason, _ in result["dropped"])
             dropped = " / ".join(f"{reasons[r]:,}" for r in ("url_duplicate", "exact_duplicate", "near_duplicate"))
             print(
-                f"| {label} | {seconds:.1f} | {others:.0%} | {result['pipeline_seconds']:.1f} | {len(docs) / seconds:,.0f} | {dropped} | {result['kept']:,} |"
+                f"| {label} | {seconds:.1f} | {others:.0%} | {result['pipeline_seconds']:.1f} "
+                f"| {len(docs) / seconds:,.0f} | {dropped} | {result['kept']:,} |"
             )
         else:
             stages = ", ".join(f"{name} {s:.1f}" for name, s in result["seconds"].items())
             print(
-                f"| {label} | {seconds:.1f} | {others:.0%} | {sum(result['seconds'].values()):.1f} ({stages}) | {len(docs) / seconds:,.0f} "
+                f"| {label} | {seconds:.1f} | {others:.0%} | {sum(result['seconds'].values()):.1f} ({stages}) "
+                f"| {len(docs) / seconds:,.0f} "
                 f"| {len(result['removed']):,} removed | {len(docs) - len(result['removed']):,} |"
             )
     print(
@@ -493,13 +502,15 @@ def report(runs: dict, docs: list[dict], planted: list[dict]) -> None:
     removed["gristmill, URL dedup on"] = {doc_id for doc_id, _, _ in runs[full][-1]["dropped"]}
     print(
         "\nground truth: caught = the plant or its original removed; expected = the mean of 1 - (1 - s^8)^14 over the\n"
-        "kind's plants (s: true Jaccard of gristmill's shingles). url_refetch has new text: a text dedup catches none; a\n"
+        "kind's plants (s: true Jaccard of gristmill's shingles). "
+        "url_refetch has new text: a text dedup catches none; a\n"
         "share > 0 there means the original went as a copy of one of its other plants."
     )
     ground_truth_table(planted, removed)
     for tool, labels in cluster_of.items():
         print(
-            f"  {tool}: {len(set(labels.values())):,} clusters; clusters merging unrelated documents: {false_merges(planted, labels)}"
+            f"  {tool}: {len(set(labels.values())):,} clusters; "
+            f"clusters merging unrelated documents: {false_merges(planted, labels)}"
         )
 
 

@@ -128,7 +128,8 @@ def time_pipeline(warc: Path, pages: int, workers: int, workdir: Path) -> Sample
         seconds = time.perf_counter() - start
     if process.returncode != 0:
         sys.exit(
-            f"gristmill run on {warc.name} with {workers} worker(s) exited {process.returncode}:\n{log_path.read_text()[-3000:]}"
+            f"gristmill run on {warc.name} with {workers} worker(s) exited {process.returncode}:\n"
+            f"{log_path.read_text()[-3000:]}"
         )
     funnel = json.loads((output / "stats" / "funnel.json").read_text())
     return Sample(pages, seconds, funnel["kept"], sampler.peaks_by_kind())
@@ -183,13 +184,15 @@ def print_report(
     print("|---|---:|---:|---:|")
     print(f"| pipeline 1 worker time / bare trafilatura time | {t1 / bare:.2f} | {overhead_net} | <= {GOAL_OVERHEAD} |")
     print(
-        f"| 2-worker scaling efficiency (rate2 / rate1) / 2 | {t1 / t2 / 2:.0%} | {scaling_net} | >= {GOAL_SCALING:.0%} |"
+        f"| 2-worker scaling efficiency (rate2 / rate1) / 2 | {t1 / t2 / 2:.0%} | {scaling_net} "
+        f"| >= {GOAL_SCALING:.0%} |"
     )
     print(f"| fixed start-up ({STARTUP_PAGES}-page WARC), 1 / 2 workers | {s1:.2f} s / {s2:.2f} s | | |")
 
     pipelines = [runs[pipeline_label(w)] for w in WORKER_COUNTS]
     print(
-        f"\n| process kind (peak RSS, sampled every {SAMPLE_INTERVAL_S} s) | 1 worker: processes | MiB | 2 workers: processes | MiB |"
+        f"\n| process kind (peak RSS, sampled every {SAMPLE_INTERVAL_S} s) "
+        "| 1 worker: processes | MiB | 2 workers: processes | MiB |"
     )
     print("|---|---:|---:|---:|---:|")
     for kind in sorted({kind for m in pipelines for s in m.samples for kind in s.peak_rss}):
@@ -201,7 +204,8 @@ def print_report(
     print("|---|---:|---:|---:|---:|")
     for backend, q in quality.items():
         print(
-            f"| {backend} | {runs[bare_label(backend)].rate:.1f} | {q.with_found:.1%} | {q.without_absent:.1%} | {q.f1:.3f} |"
+            f"| {backend} | {runs[bare_label(backend)].rate:.1f} | {q.with_found:.1%} "
+            f"| {q.without_absent:.1%} | {q.f1:.3f} |"
         )
 
     print(f"\ncommand: `{command}`")

@@ -123,7 +123,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-loader-") as folder:
         write_folder(folder, tokens_per_file)
         print(
-            f"token folder: 3 domains x 4 files x {tokens_per_file:,} uint16 tokens ({12 * tokens_per_file * 2 / 1e6:.0f} MB); "
+            f"token folder: 3 domains x 4 files x {tokens_per_file:,} uint16 tokens "
+            f"({12 * tokens_per_file * 2 / 1e6:.0f} MB); "
             f"{os.cpu_count()} CPUs, torch {torch.__version__}\n"
         )
         print("| batch x seq | workers | loader tokens/s |")
@@ -137,7 +138,8 @@ def main() -> None:
     train, params = training_rate(8, 256, steps)
     loader = rates[(8, 256, 0)]
     print(
-        f"\ntraining step (TinyGPT, {params / 1e6:.1f}M parameters, CPU, batch 8 x seq 256, forward + backward + AdamW): {train:,.0f} tokens/s"
+        f"\ntraining step (TinyGPT, {params / 1e6:.1f}M parameters, CPU, batch 8 x seq 256, "
+        f"forward + backward + AdamW): {train:,.0f} tokens/s"
     )
     print(f"loader / training step at batch 8 x seq 256, in-process loader: {loader / train:,.0f}x (goal >= 10x)")
     # what a GPU would ask for: tokens/s = peak * MFU / (6 N), the 6ND training-FLOPs rule (Kaplan et al. 2020)
@@ -145,7 +147,8 @@ def main() -> None:
     gpu = h100.peak_flops * GPU_MFU / (6 * GPT2_SMALL_PARAMS)
     best = max(rate for (b, s, w), rate in rates.items() if s == 1024)
     print(
-        f"GPT-2 small ({GPT2_SMALL_PARAMS / 1e6:.0f}M) on one {h100.label} at {GPU_MFU:.0%} MFU would consume {gpu:,.0f} tokens/s; "
+        f"GPT-2 small ({GPT2_SMALL_PARAMS / 1e6:.0f}M) on one {h100.label} at {GPU_MFU:.0%} MFU "
+        f"would consume {gpu:,.0f} tokens/s; "
         f"loader at batch 32 x seq 1024 / that: {best / gpu:,.0f}x"
     )
 

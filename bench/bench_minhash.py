@@ -1,5 +1,6 @@
 """Signature throughput on ~2 KB documents built from real sentences (lingua, shared data):
-gristmill MinHasher vs datasketch. Run from the repo root: `taskset -c 0 .venv/bin/python bench/bench_minhash.py [repeats]`."""
+gristmill MinHasher vs datasketch. Run from the repo root:
+`taskset -c 0 .venv/bin/python bench/bench_minhash.py [repeats]`."""
 
 import random
 import sys

@@ -94,7 +94,8 @@ def time_classifier(scorer, results: list, langs: list[str], config: QualityConf
 
 
 def _only(family, keep: str, off_value):
-    """The family config with every threshold in `off_value`'s table off but `keep`, at the top level and per language."""
+    """The family config with every threshold in `off_value`'s table off but `keep`, at the top level and per
+    language."""
 
     def strip(rules):
         return dataclasses.replace(rules, **{name: value for name, value in off_value.items() if name != keep})
@@ -192,12 +193,14 @@ def print_report(
     print("## Quality heuristics vs trafilatura extraction (trafilatura-eval pages)\n")
     print(
         f"{os.cpu_count()} cores, other processes used {others_cpu:.0%} of the CPU meanwhile; {pages:,} pages, "
-        f"{len(texts):,} non-empty texts ({chars / 1e6:.1f} M characters); median of {len(extraction_s)} repeat(s), one process\n"
+        f"{len(texts):,} non-empty texts ({chars / 1e6:.1f} M characters); "
+        f"median of {len(extraction_s)} repeat(s), one process\n"
     )
     print("| run | seconds (min-max) | docs/s |")
     print("|---|---|---|")
     print(
-        f"| trafilatura extraction (favor_precision) | {extraction:.2f} ({min(extraction_s):.2f}-{max(extraction_s):.2f}) "
+        f"| trafilatura extraction (favor_precision) | {extraction:.2f} "
+        f"({min(extraction_s):.2f}-{max(extraction_s):.2f}) "
         f"| {pages / extraction:,.0f} |"
     )
     print(
@@ -206,7 +209,8 @@ def print_report(
     )
     for name, seconds in families.items():
         print(
-            f"| {name} alone, every text | {statistics.median(seconds):.3f} | {len(texts) / statistics.median(seconds):,.0f} |"
+            f"| {name} alone, every text | {statistics.median(seconds):.3f} "
+            f"| {len(texts) / statistics.median(seconds):,.0f} |"
         )
     classifier = statistics.median(classifier_s)
     print(

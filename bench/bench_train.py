@@ -95,13 +95,15 @@ def main() -> int:
                 rows.append(summarize(out, args.warmup) | {"wall_s": time.perf_counter() - started})
     print(
         f"\nCPU training throughput: torch {torch.__version__}, {torch.get_num_threads()} threads, "
-        f"batch {args.batch_size} x seq {args.seq_len}, fp32, vocab 32,768, median of steps {args.warmup + 1}-{args.steps}\n"
+        f"batch {args.batch_size} x seq {args.seq_len}, fp32, vocab 32,768, "
+        f"median of steps {args.warmup + 1}-{args.steps}\n"
     )
     print("| preset | params | mode | tokens/s | GFLOP/s | run wall s (incl. compile) | loss at end |")
     print("|---|---:|---|---:|---:|---:|---:|")
     for r in rows:
         print(
-            f"| {r['preset']} | {r['params'] / 1e6:.2f}M | {'compile' if r['compile'] else 'eager'} | {r['tokens_per_s']:,.0f} | "
+            f"| {r['preset']} | {r['params'] / 1e6:.2f}M | {'compile' if r['compile'] else 'eager'} "
+            f"| {r['tokens_per_s']:,.0f} | "
             f"{r['gflops']:.1f} | {r['wall_s']:.1f} | {r['final_loss']:.3f} |"
         )
     return 0

@@ -87,7 +87,8 @@ def steps_of(logging_dir: Path) -> list[tuple[str, int, int, float]]:
                 step["time_stats"]["total"],
             )
         )
-        # a filter's drops by its own reason names (e.g. dropped_gopher_below_alpha_threshold), as (name, count, 0, None)
+        # a filter's drops by its own reason names (e.g. dropped_gopher_below_alpha_threshold),
+        # as (name, count, 0, None)
         steps += [(f"  {key}", _count(value), 0, None) for key, value in stats.items() if key.startswith("dropped_")]
     return steps
 

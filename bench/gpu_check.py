@@ -33,9 +33,9 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from bench_train import summarize  # bench/, next to this file
+from bench_train import summarize  # bench/, next to this file  # noqa: E402
 
-from trainer.synthetic_tokens import write_synthetic_tokens
+from trainer.synthetic_tokens import write_synthetic_tokens  # noqa: E402
 
 
 def main() -> int:
@@ -67,7 +67,8 @@ def main() -> int:
         os.path.join(work, "tokens"), vocab_size=50257, files_per_domain=1, tokens_per_file=2_000_000
     )
     print(
-        f"synthetic tokens in {time.perf_counter() - started:.1f} s; device {torch.cuda.get_device_name(0)}, torch {torch.__version__}",
+        f"synthetic tokens in {time.perf_counter() - started:.1f} s; "
+        f"device {torch.cuda.get_device_name(0)}, torch {torch.__version__}",
         flush=True,
     )
     rows = []

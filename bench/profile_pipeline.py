@@ -162,7 +162,8 @@ def main() -> None:
         {kind for kind, _ in by_category}, key=lambda k: -sum(n for (kk, _), n in by_category.items() if kk == k)
     )
     print(
-        f"## Profile of `gristmill run`, {len(corpus):,} pages, {args.workers} worker(s) (py-spy, {rate}/s, CPU samples only)\n"
+        f"## Profile of `gristmill run`, {len(corpus):,} pages, {args.workers} worker(s) "
+        f"(py-spy, {rate}/s, CPU samples only)\n"
     )
     print(f"wall {seconds:.1f} s (under py-spy); sampled CPU {total / rate:.1f} s\n")
     print("| category | " + " | ".join(kinds) + " | all | share |")

@@ -172,7 +172,8 @@ def datatrove_kind(process: psutil.Process, root_pid: int) -> str:
 def run_tree(
     side: str, label: str, command: list[str], env: dict, log_path: Path, classify, pages: int
 ) -> tuple[float, float, float, PeakRss]:
-    """Launch, sample the process tree until exit; (wall, CPU seconds of the tree, others' CPU share, peak RSS by kind)."""
+    """Launch, sample the process tree until exit; (wall, CPU seconds of the tree, others' CPU share, peak RSS by
+    kind)."""
     busy0 = busy_cpu_seconds()
     with open(log_path, "wb") as log:
         start = time.perf_counter()
@@ -280,7 +281,8 @@ def print_runs(runs: list[Run]) -> None:
 
 def print_ratios(by_label: dict[tuple[str, str], Run], labels: list[str]) -> None:
     print(
-        "\n| run | gristmill pages/s | datatrove pages/s | ratio (goal >= 3 on one core) | CPU s ratio datatrove / gristmill |"
+        "\n| run | gristmill pages/s | datatrove pages/s | ratio (goal >= 3 on one core) "
+        "| CPU s ratio datatrove / gristmill |"
     )
     print("|---|---:|---:|---:|---:|")
     for label in labels:
@@ -341,13 +343,15 @@ def print_agreement(
     both, only_g, only_d = g.kept.keys() & d.kept.keys(), g.kept.keys() - d.kept.keys(), d.kept.keys() - g.kept.keys()
     union = len(both | only_g | only_d)
     print(
-        f"\n**Kept-set agreement ({g.label})**: both {len(both):,}, only gristmill {len(only_g):,}, only datatrove {len(only_d):,}; "
+        f"\n**Kept-set agreement ({g.label})**: both {len(both):,}, only gristmill {len(only_g):,}, "
+        f"only datatrove {len(only_d):,}; "
         f"Jaccard by URL {len(both) / max(union, 1):.3f}"
     )
     kept_groups = {side: {group[u] for u in r.kept} for side, r in (("g", g), ("d", d))}
     group_union = kept_groups["g"] | kept_groups["d"]
     print(
-        f"by page group (an eval page and its planted copies; kept if any member is; at {SCALE}x the copies are near-duplicates "
+        f"by page group (an eval page and its planted copies; kept if any member is; "
+        f"at {SCALE}x the copies are near-duplicates "
         f"of each other and each side keeps a different one, so this is the figure to read): Jaccard "
         f"{len(kept_groups['g'] & kept_groups['d']) / max(len(group_union), 1):.3f}"
     )
@@ -416,7 +420,8 @@ def main() -> None:
         sys.exit(f"skipped: shared data not found at {EVAL_DIR}")
     if not DATATROVE_PYTHON.exists():
         sys.exit(
-            f"skipped: no datatrove venv at {DATATROVE_PYTHON} (STACK.md: datatrove[io,processing]==0.10.1, spacy, aiohttp)"
+            f"skipped: no datatrove venv at {DATATROVE_PYTHON} "
+            "(STACK.md: datatrove[io,processing]==0.10.1, spacy, aiohttp)"
         )
     pages = load_pages(QUICK_PAGES if args.quick else args.pages)
     hf_home = Path(os.environ.get("HF_HOME", REPO / "build" / "cache" / "hf")).resolve()
@@ -456,14 +461,17 @@ def main() -> None:
         print("## gristmill vs datatrove 0.10.1 (trafilatura-eval pages, planted near-duplicates)\n")
         others = sum(r.others_cpu * r.seconds for r in runs) / sum(r.seconds for r in runs)
         print(
-            f"{os.cpu_count()} cores, other processes used {others:.0%} of the CPU during the runs (per run: the table); "
-            f"1x: {len(corpus):,} pages ({len(pages):,} eval pages + {dups:,} planted near-duplicates, {html_mb:.0f} MB of HTML, "
+            f"{os.cpu_count()} cores, other processes used {others:.0%} of the CPU during the runs "
+            "(per run: the table); "
+            f"1x: {len(corpus):,} pages ({len(pages):,} eval pages + {dups:,} planted near-duplicates, "
+            f"{html_mb:.0f} MB of HTML, "
             f"{2 * len(corpus) + WARC_SHARDS:,} WARC records in {WARC_SHARDS} files)"
             + (f"; {SCALE}x: {scaled_pages:,} pages" if scaled_pages else "")
             + "\n"
         )
         print(
-            f"trafilatura: gristmill {_version(sys.executable, 'trafilatura')}, datatrove {_version(DATATROVE_PYTHON, 'trafilatura')}\n"
+            f"trafilatura: gristmill {_version(sys.executable, 'trafilatura')}, "
+            f"datatrove {_version(DATATROVE_PYTHON, 'trafilatura')}\n"
         )
         print_runs(runs)
         labels = [

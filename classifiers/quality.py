@@ -159,7 +159,8 @@ def evaluate(
 
 
 def format_quality_table(rows: Mapping[str, QualityMetrics]) -> str:
-    """A plain-text table, one row per named evaluation; `base` is the share of positives (a random filter's precision)."""
+    """A plain-text table, one row per named evaluation; `base` is the share of positives (a random filter's
+    precision)."""
     fractions = sorted({f for m in rows.values() for f in m.precision_at})
     header = f"{'':<24} {'n':>6} {'pos':>6} {'base':>6} {'ROC AUC':>7}" + "".join(
         f" {f'P@{f:.0%}':>7}" for f in fractions
@@ -235,7 +236,8 @@ def _check_labels(examples: Sequence[Example]) -> None:
     classes = {is_high_quality_label(e.label) for e in examples}  # an unknown label fails before any training
     if classes != {True, False}:
         raise ValueError(
-            f"training needs both high- and low-quality documents; got only {'high' if True in classes else 'low' if classes else 'none'}"
+            "training needs both high- and low-quality documents; "
+            f"got only {'high' if True in classes else 'low' if classes else 'none'}"
         )
 
 

@@ -177,7 +177,8 @@ def _load_csv(path: Path, *, text_column: str, label_column: str, labels: Mappin
         missing = {text_column, label_column} - set(reader.fieldnames or ())
         if missing:
             raise LabelledDataError(
-                f"{path}:1: header lacks column(s) {', '.join(sorted(missing))} (has: {', '.join(reader.fieldnames or ())})"
+                f"{path}:1: header lacks column(s) {', '.join(sorted(missing))} "
+                f"(has: {', '.join(reader.fieldnames or ())})"
             )
         for row in reader:
             where = f"{path}:{reader.line_num}"
@@ -382,7 +383,8 @@ def label_probabilities(model, texts: Sequence[str], label: str) -> np.ndarray:
     wanted = _LABEL_PREFIX + label
     if wanted not in model.labels:
         raise ValueError(
-            f"model has no label {label!r}; its labels: {', '.join(l.removeprefix(_LABEL_PREFIX) for l in model.labels)}"
+            f"model has no label {label!r}; "
+            f"its labels: {', '.join(name.removeprefix(_LABEL_PREFIX) for name in model.labels)}"
         )
     labels, probabilities = model.predict(list(texts), k=-1, threshold=0.0)
     # fastText's softmax can round a hair above 1.

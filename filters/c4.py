@@ -11,8 +11,8 @@ line does not drop the page).
 
 Sentences are counted with a rule, not a trained splitter: every kept line is at
 least one sentence, plus one per sentence mark followed by more text on the line
-(see `_sentence_breaks` for the marks it does not count). C4 runs nltk's punkt on each line, datatrove's C4 filter spaCy's
-sentencizer; bench/bench_quality.py compares the page decisions with the latter.
+(see `_sentence_breaks` for the marks it does not count). C4 runs nltk's punkt on each line, datatrove's C4 filter
+spaCy's sentencizer; bench/bench_quality.py compares the page decisions with the latter.
 """
 
 from __future__ import annotations

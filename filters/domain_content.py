@@ -172,7 +172,7 @@ def measure_content(text: str) -> ContentSignals:
     text = text[:_MAX_CHARS]
     lower = text.lower()
     forum_kinds, forum_lines = set(), set()
-    for word, start, end in _words(_FORUM_KIND, lower):
+    for word, start, _end in _words(_FORUM_KIND, lower):
         if word == "re:" and lower[lower.rfind("\n", 0, start) + 1 : start].strip():
             continue  # "Re:" marks a reply only as a line's first word
         forum_kinds.add(_FORUM_KIND[word])

@@ -115,7 +115,8 @@ class GopherRepetitionRules:
     max_duplicate_line_frac: float | None = 0.30
     """Share of lines repeating an earlier line: TOO_MANY_DUPLICATE_LINES. Gopher: 0.30."""
     max_duplicate_paragraph_frac: float | None = 0.30
-    """Share of paragraphs (blank-line separated) repeating an earlier one: TOO_MANY_DUPLICATE_PARAGRAPHS. Gopher: 0.30."""
+    """Share of paragraphs (blank-line separated) repeating an earlier one: TOO_MANY_DUPLICATE_PARAGRAPHS.
+    Gopher: 0.30."""
     max_duplicate_line_char_frac: float | None = 0.20
     """Characters in duplicate lines: TOO_MANY_DUPLICATE_LINE_CHARS. Gopher: 0.20."""
     max_duplicate_paragraph_char_frac: float | None = 0.20

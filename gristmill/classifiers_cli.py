@@ -50,7 +50,9 @@ def add_parser(commands) -> None:
         action="append",
         default=[],
         metavar="PATH",
-        help="quality: high-quality texts (.txt, folder of .txt, .jsonl, .parquet, gristmill output folder; repeatable)",
+        help=(
+            "quality: high-quality texts (.txt, folder of .txt, .jsonl, .parquet, gristmill output folder; repeatable)"
+        ),
     )
     train.add_argument(
         "--negatives",

@@ -81,7 +81,8 @@ def _run(
     mixture_error = read_mixture_error(output)
     if mixture_error:
         print(
-            f"gristmill: {mixture_error} (no manifest.json was written; fix the mixture section and rerun with --overwrite)",
+            f"gristmill: {mixture_error} (no manifest.json was written; "
+            "fix the mixture section and rerun with --overwrite)",
             file=sys.stderr,
         )
         return 4

@@ -1,7 +1,8 @@
 """`gristmill launch`: a multi-node torchrun launch of `trainer.train` for a token folder.
 
     gristmill launch TOKENS_DIR --nnodes N --nproc-per-node G --rdzv-endpoint HOST:PORT --out RUN_DIR
-                     [--data-path PATH] [--run-id ID] [--node-rank R --exec] [--k8s FILE --image IMAGE ...] [--train-args "ARGS"]
+                     [--data-path PATH] [--run-id ID] [--node-rank R --exec] [--k8s FILE --image IMAGE ...]
+                     [--train-args "ARGS"]
 
 Prints the torchrun command each node runs (c10d rendezvous: every node runs the same
 command; the node that owns HOST hosts the rendezvous store). `--exec --node-rank R`
@@ -83,7 +84,8 @@ def torchrun_args(
     train_args: list[str],
     node_rank: int | None = None,
 ) -> list[str]:
-    """torchrun's arguments (without `torchrun`) for one node; c10d rendezvous needs no node rank, but a fixed one is allowed."""
+    """torchrun's arguments (without `torchrun`) for one node; c10d rendezvous needs no node rank, but a fixed one
+    is allowed."""
     endpoint = rdzv_endpoint if ":" in rdzv_endpoint else f"{rdzv_endpoint}:{_DEFAULT_PORT}"
     args = [
         f"--nnodes={nnodes}",
@@ -112,7 +114,8 @@ def k8s_manifest(
     data_bucket: str | None,
     checkpoints_bucket: str | None,
 ) -> dict:
-    """A v1 List: a headless Service (stable pod DNS) and an Indexed Job, one pod per node, pod 0 hosting the rendezvous."""
+    """A v1 List: a headless Service (stable pod DNS) and an Indexed Job, one pod per node, pod 0 hosting the
+    rendezvous."""
     endpoint = f"{name}-0.{name}.{namespace}.svc.cluster.local:{_DEFAULT_PORT}"
     args = torchrun_args(
         nnodes=nnodes,

@@ -74,7 +74,9 @@ def add_parser(commands) -> None:
         "runs",
         nargs="+",
         metavar="RUNS",
-        help="runs files (.jsonl/.csv with params, tokens, loss) or folders (run folders with run.json + metrics.jsonl)",
+        help=(
+            "runs files (.jsonl/.csv with params, tokens, loss) or folders (run folders with run.json + metrics.jsonl)"
+        ),
     )
     fit.add_argument(
         "--budget",

@@ -100,7 +100,8 @@ def _tokenize(args: argparse.Namespace) -> int:
         return 2
     totals = manifest["totals"]
     print(
-        f"tokens: {totals['tokens']:,} ({manifest['dtype']}) from {totals['documents']:,} documents in {totals['files']} files; "
+        f"tokens: {totals['tokens']:,} ({manifest['dtype']}) from {totals['documents']:,} documents "
+        f"in {totals['files']} files; "
         f"{args.out}/tokens_manifest.json"
     )
     return 0

@@ -1,7 +1,8 @@
 """`gristmill train` and `gristmill eval`: pretrain a GPT on token shards, and score a checkpoint.
 
     gristmill train --data TOKENS --out RUN [--preset tiny|mini|micro|small|gpt2-124m|...] [--max-steps N]
-                    [--nproc P] [--nnodes K --rdzv-endpoint HOST:PORT [--rdzv-id ID] [--node-rank R]] [training flags...]
+                    [--nproc P] [--nnodes K --rdzv-endpoint HOST:PORT [--rdzv-id ID] [--node-rank R]]
+                    [training flags...]
     gristmill eval --checkpoint RUN|CKPT --data TOKENS [--holdout F | --all] [--batches N] [--batch-size B] [--json]
 
 `train` runs one process in place when --nproc is 1 on one node; otherwise it starts
@@ -139,7 +140,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def evaluate_checkpoint(checkpoint: str, data: str, *, holdout: float | None, batches: int, batch_size: int) -> dict:
-    """{"step", "tokens", "holdout", "domains": {domain: {"loss", "ppl", "tokens"}, "all": ...}, "without_windows": [...]}."""
+    """{"step", "tokens", "holdout", "domains": {domain: {"loss", "ppl", "tokens"}, "all": ...},
+    "without_windows": [...]}."""
     import torch
 
     from trainer.checkpoint import load_checkpoint

@@ -68,7 +68,8 @@ def prepare_output(output_dir: str, overwrite: bool) -> None:
         return
     if not overwrite:
         raise OutputExistsError(
-            f"{output_dir} already holds a run ({', '.join(os.path.basename(p) for p in present)}); pass --overwrite to replace it"
+            f"{output_dir} already holds a run ({', '.join(os.path.basename(p) for p in present)}); "
+            "pass --overwrite to replace it"
         )
     for path in present:
         if "://" not in path and os.path.isdir(path):

@@ -232,7 +232,8 @@ def format_plan(plan: Plan) -> str:
         ("rental cost", cost),
         (
             "energy",
-            f"{_scaled(plan.energy_kwh, ((1000, 'MWh'), (1, 'kWh')))} ({accelerator.tdp_watts:.0f} W per GPU × GPU-hours × PUE {config.pue:g})",
+            f"{_scaled(plan.energy_kwh, ((1000, 'MWh'), (1, 'kWh')))} "
+            f"({accelerator.tdp_watts:.0f} W per GPU × GPU-hours × PUE {config.pue:g})",
         ),
         ("CO₂", f"{_scaled(plan.co2_kg, ((1000, 't'), (1, 'kg')))} ({config.kg_co2_per_kwh:g} kg per kWh)"),
     ]

@@ -1,7 +1,8 @@
 """The token shard format that `gristmill tokenize` writes and the training loader reads.
 
     DIR/tokens_manifest.json             # written last: a folder without it is incomplete
-    DIR/<domain>/tokens-NNNNN.bin        # one per input Parquet shard, NNNNN numbering the domain's shards in manifest order
+    DIR/<domain>/tokens-NNNNN.bin        # one per input Parquet shard, NNNNN numbering the domain's shards
+                                         # in manifest order
     DIR/<domain>/tokens-NNNNN.idx
 
 `.bin`: the shard's documents, in Parquet row order, each followed by the end-of-text id,
@@ -14,14 +15,18 @@ reads them without a header.
 `tokens_manifest.json` (format "gristmill-tokens", version 1):
 
     {"format": "gristmill-tokens", "format_version": 1, "gristmill_version": "...", "created_at": "...",
-     "source_manifest": {"uri": "...", "sha256": "<of the manifest's bytes>", "config_hash": "...", "format_version": 2},
-     "tokenizer": {"path": "...", "sha256": "<of tokenizer.json>", "vocab_size": 32768, "eot_token": "<|endoftext|>", "eot_id": 0},
+     "source_manifest": {"uri": "...", "sha256": "<of the manifest's bytes>", "config_hash": "...",
+                         "format_version": 2},
+     "tokenizer": {"path": "...", "sha256": "<of tokenizer.json>", "vocab_size": 32768,
+                   "eot_token": "<|endoftext|>", "eot_id": 0},
      "dtype": "uint16", "index_dtype": "int64",
      "totals": {"documents": N, "tokens": T, "files": F},
      "domains": {"news": {"documents": n, "tokens": t,
                           "files": [{"path": "news/tokens-00000.bin", "index": "news/tokens-00000.idx",
-                                     "source": "data/domain=news/part-00000-of-00002.parquet", "documents": n0, "tokens": t0}]}},
-     "phases": [{"name": "main", "token_budget": 1000000 | null, "weights": {"news": 0.7, ...}, "epochs": {"news": 1.0, ...}}]}
+                                     "source": "data/domain=news/part-00000-of-00002.parquet",
+                                     "documents": n0, "tokens": t0}]}},
+     "phases": [{"name": "main", "token_budget": 1000000 | null, "weights": {"news": 0.7, ...},
+                 "epochs": {"news": 1.0, ...}}]}
 
 Token counts are exact (end-of-text ids included); phases are the source manifest's
 schedule (`trainer.corpus.mixture_phases`), token budgets still in the pipeline's estimate.

@@ -238,7 +238,8 @@ class ProgressLine:
         end = "\n" if done == total else ""
         stream = self._stream or sys.stderr
         stream.write(
-            f"\rtokenize: {done}/{total} shards · {documents:,} documents · {_short(tokens)} tokens · {_short(rate)} tokens/s{end}"
+            f"\rtokenize: {done}/{total} shards · {documents:,} documents · {_short(tokens)} tokens "
+            f"· {_short(rate)} tokens/s{end}"
         )
         stream.flush()
 

@@ -190,7 +190,8 @@ def train(config: TrainConfig, cluster: Cluster = Cluster()) -> dict | None:
     if state:
         if state["model_config"] != dataclasses.asdict(model_config):
             raise ValueError(
-                f"resume: the checkpoint's model {state['model_config']} is not this run's {dataclasses.asdict(model_config)}"
+                f"resume: the checkpoint's model {state['model_config']} "
+                f"is not this run's {dataclasses.asdict(model_config)}"
             )
         raw.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])

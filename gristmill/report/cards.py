@@ -48,7 +48,10 @@ def _empty(card_id: str, message: str) -> str:
 def _missing(runs: list[RunData], table: str) -> str | None:
     lacking = [r.path for r in runs if table not in r.tables]
     if lacking:
-        return f"No stats/{table}.parquet in {', '.join(lacking)} (a run made before stats files existed): rerun to see this plot."
+        return (
+            f"No stats/{table}.parquet in {', '.join(lacking)} (a run made before stats files existed): "
+            "rerun to see this plot."
+        )
     return None
 
 
@@ -232,7 +235,8 @@ def _mixture_subtitle(mixtures: list[dict]) -> str:
             parts.append(f"{prefix}no mixture in the manifest yet, natural token shares only")
             continue
         shown = [
-            f"{key.replace('_', ' ')} {compact(value) if key == 'token_budget' else f'{value:g}' if isinstance(value, float) else value}"
+            f"{key.replace('_', ' ')} "
+            f"{compact(value) if key == 'token_budget' else f'{value:g}' if isinstance(value, float) else value}"
             for key, value in settings.items()
             if value is not None
         ]
@@ -313,7 +317,8 @@ def _mixture_table(mixture: dict, domains: list[str]) -> str:
     head = "".join(f"<th>{esc(name)}</th>" for name, _ in phases)
     lines = [
         (
-            f'<table class="numbers" data-table="mixture"><thead><tr><th>domain</th><th>documents</th><th>tokens (est.)</th>'
+            f'<table class="numbers" data-table="mixture"><thead><tr><th>domain</th><th>documents</th>'
+            "<th>tokens (est.)</th>"
             f"<th>natural</th>{head}<th>epochs</th></tr></thead><tbody>"
         )
     ]

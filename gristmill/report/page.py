@@ -19,7 +19,8 @@ from gristmill.report.svg import compact, esc
 _CSS = """
 :root{--ink:#111827;--muted:#6b7280;--line:#e5e7eb;--bg:#f3f4f6}
 *{box-sizing:border-box}
-body{margin:0;background:var(--bg);color:var(--ink);font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans","Liberation Sans",sans-serif}
+body{margin:0;background:var(--bg);color:var(--ink);\
+font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans","Liberation Sans",sans-serif}
 header{background:#1f2937;color:#f9fafb;padding:18px 28px 16px}
 header h1{margin:0 0 10px;font-size:21px;font-weight:600}
 .runs{display:flex;gap:28px;flex-wrap:wrap}
@@ -45,12 +46,14 @@ main{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:16px;padding
 svg.chart{max-width:100%;height:auto;display:block;font-family:inherit}
 svg.chart rect.bar:hover{opacity:.72}
 table.numbers{border-collapse:collapse;width:100%;font-size:12.5px;font-variant-numeric:tabular-nums}
-table.numbers th,table.numbers td{border-bottom:1px solid var(--line);padding:4px 8px;text-align:right;white-space:nowrap}
+table.numbers th,table.numbers td{border-bottom:1px solid var(--line);padding:4px 8px;text-align:right;\
+white-space:nowrap}
 table.numbers th:first-child,table.numbers td:first-child{text-align:left;white-space:normal}
 table.numbers thead th{color:var(--muted);font-weight:600}
 table.numbers tr.group td{background:#f9fafb;color:var(--muted);font-weight:600;text-align:left}
 td.warn{color:#b91c1c;font-weight:600}
-.empty{color:var(--muted);font-style:italic;padding:28px 12px;text-align:center;background:#f9fafb;border-radius:6px;margin:0}
+.empty{color:var(--muted);font-style:italic;padding:28px 12px;text-align:center;background:#f9fafb;\
+border-radius:6px;margin:0}
 footer{color:var(--muted);font-size:12px;padding:0 28px 24px}
 """
 
@@ -113,7 +116,8 @@ def _run_block(run: RunData, label: str | None) -> str:
     )
     return (
         f'<div class="run" data-run="{esc(label or "A")}"><h3>{swatch}{esc(run.path)}</h3>'
-        f'<div class="meta">created {esc(m.get("created_at", "?"))} · gristmill {esc(m.get("gristmill_version", "?"))} · '
+        f'<div class="meta">created {esc(m.get("created_at", "?"))} · '
+        f"gristmill {esc(m.get('gristmill_version', '?'))} · "
         f"config <code>{esc(m.get('config_hash', '?'))}</code> · schema v{esc(m.get('schema_version', '?'))} · "
         f"manifest v{esc(m.get('format_version', '?'))}</div>"
         f'<div class="meta">inputs: <code>{esc(shown_inputs or "?")}</code></div>'
@@ -164,7 +168,8 @@ def _delta_rows(runs: list[RunData]) -> list[tuple[str, list[tuple[str, float, f
     per_run = [{r["lang"]: r["documents"] for r in run.tables.get("languages", [])} for run in runs]
     totals_docs = [max(sum(d.values()), 1) for d in per_run]
     for lang in sorted(
-        {l for d in per_run for l in d}, key=lambda l: -sum(d.get(l, 0) / t for d, t in zip(per_run, totals_docs))
+        {language for d in per_run for language in d},
+        key=lambda language: -sum(d.get(language, 0) / t for d, t in zip(per_run, totals_docs)),
     )[:8]:
         langs.append((lang, per_run[0].get(lang, 0) / totals_docs[0], per_run[1].get(lang, 0) / totals_docs[1], True))
     mixtures = [mixture_of(run) for run in runs]

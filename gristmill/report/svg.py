@@ -74,7 +74,8 @@ def _text(
     extra: str = "",
 ) -> str:
     return (
-        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" fill="{color}" font-weight="{weight}"{extra}>'
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" fill="{color}" '
+        f'font-weight="{weight}"{extra}>'
         f"{esc(text)}</text>"
     )
 
@@ -154,7 +155,7 @@ def hbar_chart(
         )
         if stacked:
             x = label_width
-            for s, (serie, value) in enumerate(zip(series, values)):
+            for _s, (serie, value) in enumerate(zip(series, values)):
                 w = value * scale
                 if value > 0:
                     body.append(_bar(x, y, w, bar_h, serie.color, f"{label} · {serie.name}: {value:,g}", value))

@@ -18,12 +18,13 @@ from typing import Any
 
 import yaml
 
+from filters.pii import PII_MODES, PiiConfig
 from pipeline.config.dedup import DedupConfig
 from pipeline.config.domains import CLASSIFIER_MODES, DomainClassifierConfig, DomainsConfig
 from pipeline.config.ingest import EXTRACTION_BACKENDS, ExtractConfig, IngestConfig, LangIdConfig, S3Config
 from pipeline.config.output import OutputConfig
 from pipeline.config.quality import QualityConfig
-from pipeline.config.safety import PII_MODES, BlocklistConfig, PiiConfig, SafetyConfig, ToxicityConfig
+from pipeline.config.safety import BlocklistConfig, SafetyConfig, ToxicityConfig
 from pipeline.core.errors import ConfigError
 from pipeline.core.errors import require as _require
 from pipeline.core.mixture_config import MIXTURE_STRATEGIES, MixtureConfig, MixturePhase

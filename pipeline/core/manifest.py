@@ -153,7 +153,8 @@ def validate_manifest(manifest: dict) -> dict:
     _check(
         version == MANIFEST_FORMAT_VERSION,
         "format_version",
-        f"{version} predates mixtures (version {MANIFEST_FORMAT_VERSION}); rebuild it: rerun the pipeline with --overwrite",
+        f"{version} predates mixtures (version {MANIFEST_FORMAT_VERSION}); "
+        "rebuild it: rerun the pipeline with --overwrite",
     )
     for key in ("gristmill_version", "created_at", "config_hash", "token_estimate_method", "funnel"):
         _field(manifest, key, _STR, key)

@@ -215,7 +215,9 @@ def _check_epochs(
     largest = math.floor(total / ratio)
     others = "".join(f"; {other} would need {needed[other]:.3g}" for _, other in reversed(over[:-1]))
     raise MixtureError(
-        f"mixture: domain {name!r} would be repeated {needed[name]:.3g} times ({needed[name] * tokens[name]:,.0f} tokens drawn "
-        f"of {tokens[name]:,} estimated) but {source} is {limit:g}{others}; the largest token budget this mixture fits is "
+        f"mixture: domain {name!r} would be repeated {needed[name]:.3g} times "
+        f"({needed[name] * tokens[name]:,.0f} tokens drawn "
+        f"of {tokens[name]:,} estimated) but {source} is {limit:g}{others}; "
+        "the largest token budget this mixture fits is "
         f"{largest:,} (this one is {total:,}); lower the budget or the domain's weight, or raise {source}"
     )

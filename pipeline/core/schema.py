@@ -68,7 +68,8 @@ SCHEMA = pa.schema(
         _field(
             "quality_score",
             pa.float32(),
-            "P(high quality) from the fastText quality classifier; null when not scored (other languages, classifier off)",
+            "P(high quality) from the fastText quality classifier; "
+            "null when not scored (other languages, classifier off)",
         ),
         _field("toxicity_score", pa.float32(), "Toxicity classifier score in [0, 1]; null until the safety stage runs"),
         _field(

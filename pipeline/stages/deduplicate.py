@@ -407,7 +407,8 @@ class Deduplicate(beam.PTransform):
 
 
 def cluster_member(rejection: Rejection):
-    """A dedup drop -> ((step, survivor id), dropped id); its detail reads `kept=<survivor id>`. Other drops: nothing."""
+    """A dedup drop -> ((step, survivor id), dropped id); its detail reads `kept=<survivor id>`. Other drops:
+    nothing."""
     step = _CLUSTER_STEPS.get(rejection.reason)
     if step is not None and rejection.detail.startswith(_KEPT):
         yield (step, rejection.detail.removeprefix(_KEPT)), rejection.id

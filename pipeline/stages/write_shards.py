@@ -31,7 +31,8 @@ def packed_row(doc: Document) -> tuple[str, str, bytes]:
 
 
 def assign_shard(keyed_row: tuple[str, str, bytes], counts: dict[str, int], rows_per_shard: int):
-    """(domain, id, packed row) -> ((domain, shard index, shard count), packed row): a stable hash of the id picks the shard."""
+    """(domain, id, packed row) -> ((domain, shard index, shard count), packed row): a stable hash of the id picks
+    the shard."""
     domain, doc_id, blob = keyed_row
     count = max(1, math.ceil(counts[domain] / rows_per_shard))
     return (domain, zlib.crc32(doc_id.encode()) % count, count), blob

@@ -65,10 +65,12 @@ def test_prints_one_torchrun_command_per_node(tokens_dir, capsys):
     assert lines == [
         "# node 0",
         "torchrun --nnodes=2 --nproc-per-node=8 --rdzv-backend=c10d --rdzv-endpoint=10.0.0.5:29500 --rdzv-id=gristmill "
-        "--max-restarts=3 --node-rank=0 -m trainer.train --data /mnt/data/tokens --out /mnt/checkpoints/run1 --preset tiny",
+        "--max-restarts=3 --node-rank=0 -m trainer.train --data /mnt/data/tokens "
+        "--out /mnt/checkpoints/run1 --preset tiny",
         "# node 1",
         "torchrun --nnodes=2 --nproc-per-node=8 --rdzv-backend=c10d --rdzv-endpoint=10.0.0.5:29500 --rdzv-id=gristmill "
-        "--max-restarts=3 --node-rank=1 -m trainer.train --data /mnt/data/tokens --out /mnt/checkpoints/run1 --preset tiny",
+        "--max-restarts=3 --node-rank=1 -m trainer.train --data /mnt/data/tokens "
+        "--out /mnt/checkpoints/run1 --preset tiny",
     ]
 
 

@@ -36,7 +36,8 @@ def sentences(language: str, count: int) -> list[str]:
 
 
 def write_corpus(out: Path, *, sentences_per_language: int = 150, shards_per_domain: int = 2) -> Path:
-    """A pipeline output folder: 3 domains x `shards_per_domain` shards of 5-sentence documents; returns manifest.json."""
+    """A pipeline output folder: 3 domains x `shards_per_domain` shards of 5-sentence documents; returns
+    manifest.json."""
     shards = []
     for domain, languages in DOMAIN_LANGUAGES.items():
         lines = [line for language in languages for line in sentences(language, sentences_per_language)]
@@ -77,7 +78,8 @@ def parquet_texts(corpus_dir: Path, source: str) -> list[str]:
 
 
 def write_token_folder(out: Path, files: dict[str, list[int]], phases: list[dict]) -> Path:
-    """domain -> token count per file; token values are unique (uint32): domain d, file f, position i -> d*10^8 + f*10^6 + i."""
+    """domain -> token count per file; token values are unique (uint32): domain d, file f, position i ->
+    d*10^8 + f*10^6 + i."""
     domains = {}
     for d, (name, sizes) in enumerate(sorted(files.items())):
         entries = []

@@ -103,7 +103,10 @@ def test_top_level_domains_describe_the_whole_schedule():
 def test_impossible_mixture_is_refused_when_building():
     with pytest.raises(
         MixtureError,
-        match="domain .news. would be repeated 4.5 times .* blog would need 4.5; the largest token budget this mixture fits is 16,000",
+        match=(
+            "domain .news. would be repeated 4.5 times .* blog would need 4.5; "
+            "the largest token budget this mixture fits is 16,000"
+        ),
     ):
         _manifest(MixtureConfig(token_budget=18000))
 
@@ -157,7 +160,8 @@ def _broken(change, mixture=TWO_PHASES):
         ),
         (
             lambda m: m["mixture"]["phases"][1]["domains"].pop("news"),
-            r"mixture.phases\[1\].domains: must name the domains of mixture.domains: missing \['news'\], unexpected \[\]",
+            r"mixture.phases\[1\].domains: must name the domains of mixture.domains: "
+            r"missing \['news'\], unexpected \[\]",
         ),
         (
             lambda m: m["mixture"]["domains"].update(

@@ -79,7 +79,7 @@ def _labels_equal(expected: dict):
     def check(actual):
         actual = list(actual)
         if len(actual) != len(dict(actual)) or dict(actual) != expected:
-            wrong = {n: (l, expected.get(n)) for n, l in actual if expected.get(n) != l}
+            wrong = {n: (label, expected.get(n)) for n, label in actual if expected.get(n) != label}
             raise BeamAssertException(f"{len(wrong)} wrong labels, e.g. {list(wrong.items())[:5]}")
 
     return check

@@ -31,7 +31,10 @@ PROV = Provenance("test.warc.gz", 0, 0)
 
 
 def _page(body: str) -> str:
-    return f"<html><head><title>t</title></head><body><nav><a href='/'>Home</a></nav><article><p>{body}</p><p>{body}</p></article></body></html>"
+    return (
+        "<html><head><title>t</title></head><body><nav><a href='/'>Home</a></nav>"
+        f"<article><p>{body}</p><p>{body}</p></article></body></html>"
+    )
 
 
 def _warc(path, pages: dict[str, tuple[int, str, bytes]]) -> None:
