@@ -1,0 +1,48 @@
+"""Putting a finished file under its final name, on local disks and object stores alike.
+
+Every output is written under a hidden temporary name (`pipeline.core.layout.temporary_path`)
+and then committed: an existing file of that name is replaced, then the temporary is renamed.
+On S3 a rename is a HEAD, a copy and a delete, each of which can fail transiently (503
+SlowDown, a dropped connection) after the client's own retries; the commit retries the whole
+step, and counts as done a rename whose response was lost but whose effect is visible (the
+final file there, the temporary gone). A run that meets a bad minute of its object store
+still ends with every file whole, or fails loudly.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from apache_beam.io.filesystems import FileSystems
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = 6
+FIRST_DELAY_S = 0.2  # doubled after each failure: 0.2, 0.4, ... 3.2 s, 6.2 s in all
+
+
+def _committed(temporary: str, final: str) -> bool:
+    try:
+        return FileSystems.exists(final) and not FileSystems.exists(temporary)
+    except Exception:  # noqa: BLE001 -- a failed check is a "don't know": retry the rename
+        return False
+
+
+def commit(temporary: str, final: str, *, replace: bool = False) -> None:
+    """Rename `temporary` to `final` (replacing an existing `final` when `replace`), with retries."""
+    for attempt in range(ATTEMPTS):
+        try:
+            if replace and FileSystems.exists(final):
+                FileSystems.delete([final])
+            FileSystems.rename([temporary], [final])
+            return
+        except Exception as err:  # noqa: BLE001 -- Beam wraps every store's errors differently
+            if _committed(temporary, final):
+                return
+            if attempt == ATTEMPTS - 1:
+                raise
+            log.warning(
+                "commit of %s failed (%s); retry %d of %d", final, type(err).__name__, attempt + 1, ATTEMPTS - 1
+            )
+            time.sleep(FIRST_DELAY_S * 2**attempt)
