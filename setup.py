@@ -53,8 +53,8 @@ setup(
     description="Web-crawl curation pipeline for LLM pretraining, on Apache Beam",
     python_requires=">=3.10",
     package_data={
-        "classifiers": ["models/*.ftz", "models/TOXICITY_MODEL_CARD.md", "models/QUALITY_MODEL_CARD.md"],
-        "filters": ["domain_rules.yaml"],
+        "classifiers": ["models/*.ftz", "models/*_MODEL_CARD.md"],
+        "filters": ["domain_rules.yaml", "taxonomy.yaml"],
     },
     packages=find_packages(include=["gristmill*", "pipeline*", "filters*", "classifiers*", "trainer*"]),
     # The pipeline's packages are the base install: Beam's --setup_file installs the

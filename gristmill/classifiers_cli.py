@@ -8,6 +8,8 @@
         [--output PATH] [--seed N] [--test-fraction F]
     gristmill classifiers eval [--task toxicity|quality|domain] [--model PATH] --data FILE [--format ...]
         [--documents] [--threshold T]
+    gristmill classifiers label-pages INPUT... --out PAGES.jsonl [--zero-shot]
+    gristmill classifiers train topic|format --data PAGES.jsonl [--folds K] [--output PATH] [--seed N]
 
 `train` holds out a stratified split, trains on the rest and prints metrics on the
 held-out part (quality also cross-validates on everything first: its data are
@@ -15,7 +17,8 @@ small); `eval` scores every row of a labelled file with a saved model. Quality
 positives and negatives are unlabelled texts: a .txt file (one per line) or a
 folder of them, .jsonl with a "text" key, Parquet with a "text" column, or a
 gristmill output folder. Domain labels are tags of the taxonomy in
-filters/domain_rules.yaml, plus those that --rules files add.
+filters/domain_rules.yaml, plus those that --rules files add. Topic and format models are
+trained on pages labelled by `label-pages` (gristmill/content_cli.py).
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ import os
 import sys
 import time
 
-TASKS = ("toxicity", "quality", "domain")
+from gristmill.content_cli import add_label_pages_parser, train_content
+
+TASKS = ("toxicity", "quality", "domain", "topic", "format")
 
 
 def add_parser(commands) -> None:
@@ -86,6 +91,7 @@ def add_parser(commands) -> None:
     )
     train.add_argument("--test-fraction", type=float, default=0.2, help="held-out share of each label (default: 0.2)")
     train.set_defaults(handler=_train)
+    add_label_pages_parser(sub)
 
     evaluate = sub.add_parser("eval", help="score a labelled file with a model and print metrics")
     evaluate.add_argument("--task", choices=TASKS, default="toxicity")
@@ -121,9 +127,14 @@ def _train(args: argparse.Namespace) -> int:
 
     output = args.output or os.path.join("build", "models", f"{args.task}.ftz")
     try:
-        model, report = {"toxicity": _train_toxicity, "quality": _train_quality, "domain": _train_domain}[args.task](
-            args
-        )
+        trainers = {
+            "toxicity": _train_toxicity,
+            "quality": _train_quality,
+            "domain": _train_domain,
+            "topic": _train_content,
+            "format": _train_content,
+        }
+        model, report = trainers[args.task](args)
     except (LabelledDataError, ValueError) as err:
         print(f"gristmill classifiers train: {err}", file=sys.stderr)
         return 2
@@ -222,6 +233,18 @@ def _train_domain(args: argparse.Namespace):
         f"held-out split ({args.test_fraction:.0%} of each label):\n{format_multiclass_table(result.held_out)}"
     )
     return result.model, report
+
+
+def _train_content(args: argparse.Namespace):
+    """(model, report) for a topic or format model; the cross-validated metrics print as they come."""
+    _reject(
+        args, args.task, clean_text=[], clean_per_file=None, positives=[], negatives=[], max_per_source=None, rules=[]
+    )
+    if not args.data:
+        raise _UsageError(f"{args.task} needs --data PAGES.jsonl (from `gristmill classifiers label-pages`)")
+    started = time.perf_counter()
+    model = train_content(args, args.task)
+    return model, f"trained {args.task} in {time.perf_counter() - started:.1f} s, seed {args.seed}"
 
 
 def _reject(args: argparse.Namespace, task: str, **unset) -> None:

@@ -140,7 +140,7 @@ def build_pipeline(
     good = unique.kept | "ApplyQuality" >> ApplyQuality(config.quality)
     tagged = good.kept | "TagDomains" >> TagDomains(config.domains)
     kept = tagged.kept | "CountKept" >> beam.ParDo(_CountKeptFn(progress_dir))
-    shards = kept | "WriteShards" >> WriteShards(output_dir, config.output)
+    shards = kept | "WriteShards" >> WriteShards(output_dir, config.output, axis=config.mixture.axis)
 
     stages = [
         ("ReadWarc", read),

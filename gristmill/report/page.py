@@ -13,6 +13,7 @@ import datetime
 
 from gristmill import __version__
 from gristmill.report.cards import A_B, Card, cards, mixture_of
+from gristmill.report.content_cards import content_cards
 from gristmill.report.run_data import RunData
 from gristmill.report.svg import compact, esc
 
@@ -52,6 +53,10 @@ table.numbers th:first-child,table.numbers td:first-child{text-align:left;white-
 table.numbers thead th{color:var(--muted);font-weight:600}
 table.numbers tr.group td{background:#f9fafb;color:var(--muted);font-weight:600;text-align:left}
 td.warn{color:#b91c1c;font-weight:600}
+table.grid{border-collapse:collapse;font-size:11.5px;font-variant-numeric:tabular-nums}
+table.grid th,table.grid td{border:1px solid var(--line);padding:3px 5px;text-align:right;white-space:nowrap}
+table.grid th:first-child{text-align:left}
+table.grid th.rot{writing-mode:vertical-rl;transform:rotate(180deg);font-weight:600;color:var(--muted)}
 .empty{color:var(--muted);font-style:italic;padding:28px 12px;text-align:center;background:#f9fafb;\
 border-radius:6px;margin:0}
 footer{color:var(--muted);font-size:12px;padding:0 28px 24px}
@@ -245,7 +250,14 @@ def _card_html(card: Card) -> str:
 def render_page(runs: list[RunData]) -> str:
     """The whole HTML document for one run, or for A vs B."""
     compare = len(runs) > 1
-    all_cards = (deltas_cards(runs) if compare else []) + cards(runs)
+    standard = cards(runs)
+    after_mixture = next((i + 1 for i, c in reversed(list(enumerate(standard))) if c.id.startswith("mixture")), 4)
+    all_cards = [
+        *(deltas_cards(runs) if compare else []),
+        *standard[:after_mixture],
+        *content_cards(runs),
+        *standard[after_mixture:],
+    ]
     title = f"gristmill: {runs[0].path} vs {runs[1].path}" if compare else f"gristmill run report: {runs[0].path}"
     blocks = "".join(_run_block(run, label if compare else None) for run, label in zip(runs, ("A", "B")))
     nav = "".join(f'<a href="#{esc(c.id)}">{esc(c.title)}</a>' for c in all_cards)

@@ -14,7 +14,18 @@ import pyarrow.parquet as pq
 
 from pipeline.core.layout import FUNNEL, MANIFEST, MIXTURE_ERROR, stats_table_path
 
-STATS_TABLES = ("histograms", "summary", "languages", "domains", "lang_domain", "pii", "funnel")
+STATS_TABLES = (
+    "histograms",
+    "summary",
+    "languages",
+    "domains",
+    "lang_domain",
+    "pii",
+    "funnel",
+    "topics",
+    "formats",
+    "topic_format",
+)
 
 
 class ReportError(Exception):

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
+from pipeline.accounting.commit import commit
 from pipeline.accounting.guard import DeadLetter
 from pipeline.core.layout import DEAD_LETTER_DIR, temporary_path, under
 
@@ -72,7 +73,7 @@ class _WriteBundleFn(beam.DoFn):
         temporary = temporary_path(final)
         with FileSystems.create(temporary) as sink:
             sink.write("".join(line + "\n" for line in self._lines).encode())
-        FileSystems.rename([temporary], [final])
+        commit(temporary, final)
         self._lines = []
 
 

@@ -13,6 +13,7 @@ import json
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
+from pipeline.accounting.commit import commit
 from pipeline.accounting.guard import StageOutput
 from pipeline.core.layout import FUNNEL, temporary_path, under
 
@@ -86,9 +87,7 @@ def write_json(path: str, payload: dict) -> None:
     temporary = temporary_path(path)
     with FileSystems.create(temporary) as sink:
         sink.write(json.dumps(payload, indent=2, sort_keys=False).encode())
-    if FileSystems.exists(path):
-        FileSystems.delete([path])
-    FileSystems.rename([temporary], [path])
+    commit(temporary, path, replace=True)
 
 
 class RecordFunnel(beam.PTransform):

@@ -21,8 +21,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
+from pipeline.accounting.commit import commit
 from pipeline.core.layout import stats_table_path, temporary_path, under
-from pipeline.core.records import Document
+from pipeline.core.records import MODEL_SOURCE, Document
 from pipeline.core.schema import estimate_tokens, safe_domain
 
 STATS_FORMAT_VERSION = 1
@@ -95,7 +96,9 @@ class StatsAccumulator:
     counts: metric -> per-bin counts; summary: metric -> [count, nulls, min, max, sum partials]
     (the sum kept exact, so the mean does not depend on how the runner split and merged the parts);
     languages / domains: key -> [documents, tokens, characters];
-    lang_domain: (lang, domain) -> [documents, tokens]; pii: entity -> [documents, redactions].
+    lang_domain: (lang, domain) -> [documents, tokens]; pii: entity -> [documents, redactions];
+    topics / formats: key -> [documents, tokens, characters, decided by the model];
+    topic_format: (topic, format) -> [documents, tokens].
     """
 
     counts: dict[str, list[int]] = dataclasses.field(
@@ -108,6 +111,9 @@ class StatsAccumulator:
     domains: dict[str, list[int]] = dataclasses.field(default_factory=dict)
     lang_domain: dict[tuple[str, str], list[int]] = dataclasses.field(default_factory=dict)
     pii: dict[str, list[int]] = dataclasses.field(default_factory=dict)
+    topics: dict[str, list[int]] = dataclasses.field(default_factory=dict)
+    formats: dict[str, list[int]] = dataclasses.field(default_factory=dict)
+    topic_format: dict[tuple[str, str], list[int]] = dataclasses.field(default_factory=dict)
 
     def add(self, doc: Document) -> StatsAccumulator:
         for metric, value in measure(doc).items():
@@ -128,6 +134,9 @@ class StatsAccumulator:
         for entity, n in doc.pii_counts.items():
             if n:
                 _add(self.pii, entity, (1, n))
+        _add(self.topics, doc.topic, (1, tokens, chars, int(doc.topic_source == MODEL_SOURCE)))
+        _add(self.formats, doc.format, (1, tokens, chars, int(doc.format_source == MODEL_SOURCE)))
+        _add(self.topic_format, (doc.topic, doc.format), (1, tokens))
         return self
 
     def merge(self, other: StatsAccumulator) -> StatsAccumulator:
@@ -143,7 +152,7 @@ class StatsAccumulator:
                 max(mine[3], theirs[3]),
                 mine[4],
             ]
-        for name in ("languages", "domains", "lang_domain", "pii"):
+        for name in ("languages", "domains", "lang_domain", "pii", "topics", "formats", "topic_format"):
             table = getattr(self, name)
             for key, values in getattr(other, name).items():
                 _add(table, key, values)
@@ -211,6 +220,23 @@ def stats_tables(stats: StatsAccumulator, funnel: dict) -> dict[str, pa.Table]:
         for k, v in _by_documents(stats.lang_domain)
     ]
     pii = [{"entity": k, "documents": v[0], "redactions": v[1]} for k, v in _by_documents(stats.pii)]
+    axes = {
+        name: [
+            {
+                name.removesuffix("s"): k,
+                "documents": v[0],
+                "tokens_estimate": v[1],
+                "characters": v[2],
+                "by_model": v[3],
+            }
+            for k, v in _by_documents(getattr(stats, name))
+        ]
+        for name in ("topics", "formats")
+    }
+    topic_format = [
+        {"topic": k[0], "format": k[1], "documents": v[0], "tokens_estimate": v[1]}
+        for k, v in _by_documents(stats.topic_format)
+    ]
     # long form: a stage's `in` is the sum of its rows, the first stage's is the records read
     funnel_rows = [
         {"stage": s["stage"], "position": i, "outcome": outcome, "reason": reason, "count": count}
@@ -227,6 +253,9 @@ def stats_tables(stats: StatsAccumulator, funnel: dict) -> dict[str, pa.Table]:
         "domains": pa.Table.from_pylist(domains, schema=_DOMAINS),
         "lang_domain": pa.Table.from_pylist(lang_domain, schema=_LANG_DOMAIN),
         "pii": pa.Table.from_pylist(pii, schema=_PII),
+        "topics": pa.Table.from_pylist(axes["topics"], schema=_TOPICS),
+        "formats": pa.Table.from_pylist(axes["formats"], schema=_FORMATS),
+        "topic_format": pa.Table.from_pylist(topic_format, schema=_TOPIC_FORMAT),
         "funnel": pa.Table.from_pylist(funnel_rows, schema=_FUNNEL),
     }
 
@@ -255,6 +284,23 @@ _SUMMARY = _schema(
 _LANGUAGES = _schema(
     ("lang", pa.string()), ("documents", pa.int64()), ("tokens_estimate", pa.int64()), ("characters", pa.int64())
 )
+_TOPICS = _schema(
+    ("topic", pa.string()),
+    ("documents", pa.int64()),
+    ("tokens_estimate", pa.int64()),
+    ("characters", pa.int64()),
+    ("by_model", pa.int64()),
+)
+_FORMATS = _schema(
+    ("format", pa.string()),
+    ("documents", pa.int64()),
+    ("tokens_estimate", pa.int64()),
+    ("characters", pa.int64()),
+    ("by_model", pa.int64()),
+)
+_TOPIC_FORMAT = _schema(
+    ("topic", pa.string()), ("format", pa.string()), ("documents", pa.int64()), ("tokens_estimate", pa.int64())
+)
 _DOMAINS = _schema(
     ("domain", pa.string()), ("documents", pa.int64()), ("tokens_estimate", pa.int64()), ("characters", pa.int64())
 )
@@ -276,9 +322,7 @@ def write_parquet(path: str, table: pa.Table) -> None:
     temporary = temporary_path(path)
     with FileSystems.create(temporary) as sink:
         pq.write_table(table, sink, compression="zstd")
-    if FileSystems.exists(path):
-        FileSystems.delete([path])
-    FileSystems.rename([temporary], [path])
+    commit(temporary, path, replace=True)
 
 
 def write_stats(stats: StatsAccumulator, funnel: dict, output_dir: str) -> list[str]:

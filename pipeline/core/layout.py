@@ -1,7 +1,7 @@
 """Where everything lives in a run's output folder: every OUT/ path is spelled here, once.
 
     OUT/
-      data/domain=<tag>/part-NNNNN-of-MMMMM.parquet   shards (pipeline/stages/write_shards.py)
+      data/<axis>=<group>/part-NNNNN-of-MMMMM.parquet shards per mixture group (pipeline/stages/write_shards.py)
       stats/funnel.json, stats/<table>.parquet        the funnel and distributions (pipeline/accounting/)
       stats/mixture_error.json                        instead of a manifest, when the mixture cannot be drawn
       dead_letter/part-*.jsonl                        only when a stage failed on a document
@@ -35,9 +35,9 @@ def under(out: str, path: str) -> str:
     return f"{out.rstrip('/')}/{path}"
 
 
-def shard_path(domain: str, index: int, count: int) -> str:
-    """Relative path of shard `index` of `count` of one domain."""
-    return f"{DATA_DIR}/domain={domain}/part-{index:05d}-of-{count:05d}.parquet"
+def shard_path(group: str, index: int, count: int, *, axis: str = "domain") -> str:
+    """Relative path of shard `index` of `count` of one mixture group (a domain tag by default)."""
+    return f"{DATA_DIR}/{axis}={group}/part-{index:05d}-of-{count:05d}.parquet"
 
 
 def stats_table_path(name: str) -> str:

@@ -18,7 +18,7 @@ import math
 
 from pipeline.core.layout import FUNNEL
 from pipeline.core.mixture import DomainCount, MixturePlan, plan_mixture
-from pipeline.core.mixture_config import MixtureConfig
+from pipeline.core.mixture_config import MIXTURE_AXES, MixtureConfig
 
 MANIFEST_FORMAT = "gristmill-manifest"
 MANIFEST_FORMAT_VERSION = 2
@@ -74,6 +74,7 @@ def build_manifest(
         "config_hash": config_hash,
         "schema_version": schema_version,
         "domain_taxonomy_version": domain_taxonomy_version,
+        "mixture_axis": mixture.axis,
         "inputs": inputs,
         "token_estimate_method": TOKEN_ESTIMATE_METHOD,
         "totals": {
@@ -159,6 +160,8 @@ def validate_manifest(manifest: dict) -> dict:
     for key in ("gristmill_version", "created_at", "config_hash", "token_estimate_method", "funnel"):
         _field(manifest, key, _STR, key)
     _field(manifest, "schema_version", _INT, "schema_version")
+    axis = manifest.get("mixture_axis", "domain")  # added within v2: absent means domain tags
+    _check(axis in MIXTURE_AXES, "mixture_axis", f"must be one of {', '.join(MIXTURE_AXES)}, not {axis!r}")
     taxonomy = manifest.get("domain_taxonomy_version")  # added within v2: absent in early v2 files
     _check(
         taxonomy is None or _is_int(taxonomy),

@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from pipeline.core.mixture_config import MixtureConfig
+from pipeline.core.mixture_config import MixtureConfig, matches
 
 # A plan may exceed max_epochs by this relative amount (float rounding of weights), no more.
 _EPOCH_TOLERANCE = 1e-9
@@ -110,6 +110,18 @@ def explicit_weights(weights: dict[str, float], tokens: dict[str, int], *, key: 
     return {name: weights.get(name, 0.0) / total for name in tokens}
 
 
+def reweighted(tokens: dict[str, int], factors: dict[str, float], *, key: str) -> dict[str, float]:
+    """Natural shares times the product of every matching factor, normalized (see MixtureConfig.factors)."""
+    scaled = {}
+    for name, n in tokens.items():
+        factor = math.prod(value for pattern, value in factors.items() if matches(pattern, name))
+        scaled[name] = n * factor
+    total = math.fsum(scaled.values())
+    if total <= 0:
+        raise MixtureError(f"{key}: every group with tokens has factor 0 ({', '.join(sorted(tokens)) or 'none'})")
+    return {name: value / total for name, value in scaled.items()}
+
+
 def apportion(total: int, weights: dict[str, float]) -> dict[str, int]:
     """Split `total` into whole numbers in proportion to `weights` (which sum to 1), summing
     exactly to `total` (largest remainder); a zero weight always gets 0."""
@@ -184,6 +196,9 @@ def _phase_weights(config: MixtureConfig, index: int, budget: int, tokens: dict[
         return natural_weights(tokens)
     if strategy == "temperature":
         return temperature_weights(tokens, temperature)
+    if strategy == "reweight":
+        key = f"mixture.phases[{index}].factors" if phase.factors is not None else "mixture.factors"
+        return reweighted(tokens, config.factors_for(phase), key=key)
     key = f"mixture.phases[{index}].weights" if phase.weights is not None else "mixture.weights"
     return explicit_weights(weights, tokens, key=key)
 
@@ -211,7 +226,8 @@ def _check_epochs(
         return
     ratio, name = over[-1]
     limit = config.max_epochs_for(name)
-    source = f"mixture.max_epochs_per_domain.{name}" if name in config.max_epochs_per_domain else "mixture.max_epochs"
+    override = config.max_epochs_key(name)
+    source = f"mixture.max_epochs_per_domain.{override}" if override is not None else "mixture.max_epochs"
     largest = math.floor(total / ratio)
     others = "".join(f"; {other} would need {needed[other]:.3g}" for _, other in reversed(over[:-1]))
     raise MixtureError(

@@ -9,11 +9,27 @@ when the manifest is built.
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import math
+from collections.abc import Mapping
 
 from pipeline.core.errors import require as _require
 
-MIXTURE_STRATEGIES = ("natural", "temperature", "weights")
+MIXTURE_STRATEGIES = ("natural", "temperature", "weights", "reweight")
+MIXTURE_AXES = ("domain", "topic", "format", "topic_format")
+
+
+def mixture_group(row: Mapping[str, object], axis: str) -> str:
+    """The group a row (or a Document's fields) belongs to on `axis`: its domain, topic, format, or
+    "<topic>.<format>"."""
+    if axis == "topic_format":
+        return f"{row['topic']}.{row['format']}"
+    return str(row[axis])
+
+
+def matches(pattern: str, group: str) -> bool:
+    """A factor's key matches a group: exactly, or as a shell glob ("*.product_page", "science.*")."""
+    return pattern == group or fnmatch.fnmatchcase(group, pattern)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -36,6 +52,8 @@ class MixturePhase:
     """null: `mixture.temperature`."""
     weights: dict[str, float] | None = None
     """Explicit domain weights for this phase; null: `mixture.weights`."""
+    factors: dict[str, float] | None = None
+    """Factors for strategy reweight in this phase; null: `mixture.factors`."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -47,28 +65,40 @@ class MixtureConfig:
     the tokens drawn, the sampling rate (tokens drawn / tokens available) and cumulative epochs.
     """
 
+    axis: str = "domain"
+    """What the mixture weighs, and what the shards are grouped by (`data/<axis>=<group>/`): domain
+    (taxonomy 1's ten tags), topic, format, or topic_format (every pair, named "<topic>.<format>").
+    Below, "domain" means a group of this axis."""
     strategy: str = "natural"
     """natural: each domain in proportion to its tokens. temperature: p ∝ tokens^(1/T) (T=1 is
     natural, larger T flattens toward uniform; mT5/XLM-R sample languages this way). weights:
-    `weights`, normalized to sum 1."""
+    `weights`, normalized to sum 1. reweight: the natural shares times `factors`, normalized."""
     temperature: float = 2.0
     """T for the temperature strategy; must be > 0. Unused by other strategies."""
     weights: dict[str, float] = dataclasses.field(default_factory=dict)
     """Domain tag -> weight for the weights strategy; normalized to sum 1. A domain left out gets
     weight 0. A positive weight on a domain the run wrote no tokens for fails the manifest step
     (as OLMo's source mixtures refuse a source without tokens)."""
+    factors: dict[str, float] = dataclasses.field(default_factory=dict)
+    """Strategy reweight: a group's natural share is multiplied by the factor of every key that
+    matches it (its name, or a shell glob: "science.*", "*.product_page"), then all are normalized.
+    0 leaves a group out; a group no key matches keeps factor 1."""
     token_budget: int | None = None
     """Estimated tokens the whole schedule draws; null: the run's total (one natural pass)."""
     max_epochs: float = 4.0
     """Most passes over any one domain across all phases. Muennighoff et al. 2023 ("Scaling
     Data-Constrained Language Models"): up to ~4 epochs is nearly as good as unique data."""
     max_epochs_per_domain: dict[str, float] = dataclasses.field(default_factory=dict)
-    """Per-domain overrides of `max_epochs` (e.g. {encyclopedia: 8})."""
+    """Per-domain overrides of `max_epochs` (e.g. {encyclopedia: 8}); keys may be globs, the first match wins."""
     phases: tuple[MixturePhase, ...] = (MixturePhase(name="main", fraction=1.0),)
     """The schedule, in training order. Default: one phase with the top-level mixture."""
 
     def __post_init__(self) -> None:
+        _require(
+            self.axis in MIXTURE_AXES, "mixture.axis", f"unknown axis {self.axis!r}; allowed: {', '.join(MIXTURE_AXES)}"
+        )
         _check_mixture("mixture", self.strategy, self.temperature, self.weights)
+        _check_factors("mixture.factors", self.factors)
         _require(
             self.token_budget is None or self.token_budget >= 1,
             "mixture.token_budget",
@@ -92,6 +122,12 @@ class MixtureConfig:
             _require(phase.tokens is None or phase.tokens >= 1, f"{key}.tokens", f"must be >= 1, not {phase.tokens}")
             strategy, temperature, weights = self.resolve(phase)
             _check_mixture(key, strategy, temperature, phase.weights or {})
+            _check_factors(f"{key}.factors", phase.factors or {})
+            _require(
+                phase.factors is None or strategy == "reweight",
+                f"{key}.factors",
+                f"are set but the phase's strategy is {strategy}; add strategy: reweight to the phase",
+            )
             _require(
                 phase.weights is None or strategy == "weights",
                 f"{key}.weights",
@@ -132,12 +168,31 @@ class MixtureConfig:
             phase.weights if phase.weights is not None else self.weights,
         )
 
+    def factors_for(self, phase: MixturePhase) -> dict[str, float]:
+        """The phase's reweight factors, its own over the section's."""
+        return phase.factors if phase.factors is not None else self.factors
+
     def max_epochs_for(self, domain: str) -> float:
-        return self.max_epochs_per_domain.get(domain, self.max_epochs)
+        if domain in self.max_epochs_per_domain:
+            return self.max_epochs_per_domain[domain]
+        return next(
+            (value for key, value in self.max_epochs_per_domain.items() if matches(key, domain)), self.max_epochs
+        )
+
+    def max_epochs_key(self, domain: str) -> str | None:
+        """The `max_epochs_per_domain` key that applies to `domain`, if any."""
+        if domain in self.max_epochs_per_domain:
+            return domain
+        return next((key for key in self.max_epochs_per_domain if matches(key, domain)), None)
 
 
 def _positive(value: float) -> bool:
     return math.isfinite(value) and value > 0
+
+
+def _check_factors(key: str, factors: dict[str, float]) -> None:
+    for name, value in factors.items():
+        _require(math.isfinite(value) and value >= 0, f"{key}.{name}", f"must be a number >= 0, not {value}")
 
 
 def _check_mixture(key: str, strategy: str, temperature: float, weights: dict[str, float]) -> None:

@@ -115,6 +115,9 @@ def drop(reason: DropReason) -> Verdict:
     return Verdict(reason)
 
 
+MODEL_SOURCE = "model"  # a Document's topic_source / format_source when a model, not evidence, decided
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Provenance:
     """Where a record came from: enough to find it again in the crawl."""
@@ -156,6 +159,12 @@ class Document:
     lang_score: float = 0.0
     domain: str = "unknown"
     domain_rule: str = ""  # which rule or model set `domain` (e.g. "host:wikipedia.org"); empty until TagDomains runs
+    topic: str = "unknown"  # what the page is about (filters/taxonomy.yaml); set by TagDomains
+    topic_source: str = ""  # the evidence that decided it ("section", "path:sport", ...) or "model"
+    topic_score: float | None = None  # the model's probability when the model decided
+    format: str = "unknown"  # what kind of page it is (filters/taxonomy.yaml); set by TagDomains
+    format_source: str = ""
+    format_score: float | None = None
     quality_score: float | None = None
     toxicity_score: float | None = None
     pii_counts: Mapping[str, int] = dataclasses.field(default_factory=dict)

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from pipeline.core.records import Document
 
-SCHEMA_VERSION = 2  # 2: domain_rule and the quality measurements
+SCHEMA_VERSION = 3  # 2: domain_rule and the quality measurements; 3: topic and format
 CHARS_PER_TOKEN_BYTES = 4  # GPT-2-class BPE averages ~4 UTF-8 bytes per token on English web text
 _DOMAIN_SAFE = re.compile(r"[^a-z0-9_\-]")
 
@@ -56,13 +56,37 @@ SCHEMA = pa.schema(
         _field(
             "domain",
             pa.dictionary(pa.int32(), pa.string()),
-            "Domain tag, also the `domain=<tag>` folder ('unknown' until domain tagging runs)",
+            "Domain tag of taxonomy 1, the `domain=<tag>` folder with the default mixture axis "
+            "('unknown' until domain tagging runs)",
         ),
         _field(
             "domain_rule",
             pa.string(),
-            "The rule or model that set `domain`, e.g. host:wikipedia.org, tld:gov, content:code",
+            "The rule or model that set `domain`, e.g. host:wikipedia.org, tld:gov, content:code, format:news_article",
         ),
+        _field(
+            "topic",
+            pa.dictionary(pa.int32(), pa.string()),
+            "What the page is about: a topic of filters/taxonomy.yaml ('unknown' when nothing decided)",
+        ),
+        _field(
+            "topic_source",
+            pa.string(),
+            "What decided `topic`: section (declared), path:<word>, a URL rule, or model",
+        ),
+        _field("topic_score", pa.float32(), "The topic model's probability when the model decided; else null"),
+        _field(
+            "format",
+            pa.dictionary(pa.int32(), pa.string()),
+            "What kind of page it is: a format of filters/taxonomy.yaml ('unknown' when nothing decided)",
+        ),
+        _field(
+            "format_source",
+            pa.string(),
+            "What decided `format`: a declaration (schema:NewsArticle, og:product, meta:citation), a URL rule, "
+            "path:<pattern>, content:<signal>, or model",
+        ),
+        _field("format_score", pa.float32(), "The format model's probability when the model decided; else null"),
         _field("lang", pa.string(), "fastText lid.176 language code (ISO 639-1 where one exists)"),
         _field("lang_score", pa.float32(), "lid.176 top-1 probability"),
         _field(
@@ -129,6 +153,12 @@ def document_to_row(doc: Document) -> dict:
         "host": doc.host,
         "domain": safe_domain(doc.domain),
         "domain_rule": doc.domain_rule,
+        "topic": doc.topic,
+        "topic_source": doc.topic_source,
+        "topic_score": doc.topic_score,
+        "format": doc.format,
+        "format_source": doc.format_source,
+        "format_score": doc.format_score,
         "lang": doc.lang,
         "lang_score": doc.lang_score,
         "quality_score": doc.quality_score,

@@ -1,11 +1,14 @@
-"""`ExtractText`: Capture (HTML) to Document (main text), with a per-page time limit."""
+"""`ExtractText`: Capture (HTML) to Document (main text), with a per-page time limit, and what the page
+declares about itself (Open Graph, schema.org: read outside the sandbox, in bounded time)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 import apache_beam as beam
 
+from filters.page_metadata import read_page_metadata, to_metadata
 from pipeline.accounting.guard import BeamCounter, StageFn, StageOutput, rejected, run_stage
 from pipeline.config import ExtractConfig
 from pipeline.core.records import Capture, Document, DropReason, Rejection
@@ -21,8 +24,11 @@ def host_of(url: str) -> str:
         return ""
 
 
-def to_document(capture: Capture, result: SandboxResult, config: ExtractConfig) -> Document | Rejection:
-    """Turn one extraction result into a Document, or the reason it has none."""
+def to_document(
+    capture: Capture, result: SandboxResult, config: ExtractConfig, declared: Mapping[str, str] | None = None
+) -> Document | Rejection:
+    """Turn one extraction result into a Document, or the reason it has none. `declared`: what the
+    page declares about itself (filters/page_metadata.py), kept in the metadata for TagDomains."""
     if result.timed_out:
         return Rejection(STAGE, DropReason.EXTRACTION_TIMEOUT, capture.id, capture.url, f">{config.timeout_s}s")
     if result.error:
@@ -37,7 +43,7 @@ def to_document(capture: Capture, result: SandboxResult, config: ExtractConfig) 
         text=text,
         provenance=capture.provenance,
         charset=capture.charset,
-        metadata={"extractor": "wet" if capture.is_text else config.backend},
+        metadata={"extractor": "wet" if capture.is_text else config.backend, **(declared or {})},
     )
 
 
@@ -55,10 +61,11 @@ class _ExtractFn(StageFn):
     def process_one(self, capture: Capture):
         # PCollection[Capture] -> PCollection[Document]
         if capture.is_text:  # WET records are text already
-            result = SandboxResult(text=capture.content)
+            result, declared = SandboxResult(text=capture.content), None
         else:
             result = self._sandbox.extract(capture.content, capture.url)
-        out = to_document(capture, result, self._config)
+            declared = to_metadata(read_page_metadata(capture.content))
+        out = to_document(capture, result, self._config, declared)
         if isinstance(out, Rejection):
             yield rejected(out, self._counter)
         else:

@@ -1,6 +1,9 @@
-"""`WriteShards`: documents to zstd Parquet under `data/domain=<tag>/`.
+"""`WriteShards`: documents to zstd Parquet under `data/<axis>=<group>/`, one folder per mixture group.
 
-Each domain gets ceil(docs / rows_per_shard) shards; a document's shard is a
+The folders are what the trainer samples by: the groups of the mixture's axis (`mixture.axis`:
+`domain=news/` by default, `topic=sports/`, `format=news_article/`, or
+`topic_format=sports.news_article/`), so a group's tokens are its folder's files. Each group gets
+ceil(docs / rows_per_shard) shards; a document's shard is a
 hash of its id, and rows are sorted by id inside a shard, so reruns are identical.
 A shard is written under a hidden temporary name (`temporary_path`) and renamed,
 so a reader never sees a half-written `part-*.parquet`, and a retried bundle
@@ -17,21 +20,23 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
+from pipeline.accounting.commit import commit
 from pipeline.accounting.packing import pack, unpack
 from pipeline.config import OutputConfig
 from pipeline.core.layout import shard_path, temporary_path
+from pipeline.core.mixture_config import mixture_group
 from pipeline.core.records import Document
 from pipeline.core.schema import SCHEMA, document_to_row
 
 
-def packed_row(doc: Document) -> tuple[str, str, bytes]:
-    """(domain, id, packed row): rows wait for the domain counts and cross the shard grouping packed."""
+def packed_row(doc: Document, axis: str = "domain") -> tuple[str, str, bytes]:
+    """(group, id, packed row): rows wait for the group counts and cross the shard grouping packed."""
     row = document_to_row(doc)
-    return row["domain"], row["id"], pack(row)
+    return mixture_group(row, axis), row["id"], pack(row)
 
 
 def assign_shard(keyed_row: tuple[str, str, bytes], counts: dict[str, int], rows_per_shard: int):
-    """(domain, id, packed row) -> ((domain, shard index, shard count), packed row): a stable hash of the id picks
+    """(group, id, packed row) -> ((group, shard index, shard count), packed row): a stable hash of the id picks
     the shard."""
     domain, doc_id, blob = keyed_row
     count = max(1, math.ceil(counts[domain] / rows_per_shard))
@@ -39,15 +44,16 @@ def assign_shard(keyed_row: tuple[str, str, bytes], counts: dict[str, int], rows
 
 
 class _WriteShardFn(beam.DoFn):
-    def __init__(self, output_dir: str, config: OutputConfig):
+    def __init__(self, output_dir: str, config: OutputConfig, axis: str):
         self._output_dir = output_dir.rstrip("/")
         self._config = config
+        self._axis = axis
 
     def process(self, element):
         # ((domain, index, count), Iterable[packed row]) -> shard info dict
         (domain, index, count), blobs = element
         rows = [unpack(blob) for blob in blobs]
-        relative = shard_path(domain, index, count)
+        relative = shard_path(domain, index, count, axis=self._axis)
         final = f"{self._output_dir}/{relative}"
         temporary = temporary_path(final)
         n_rows = tokens = 0
@@ -64,7 +70,7 @@ class _WriteShardFn(beam.DoFn):
                         n_rows, tokens = self._flush(writer, batch, n_rows, tokens)
                 if batch or n_rows == 0:
                     n_rows, tokens = self._flush(writer, batch, n_rows, tokens)
-        FileSystems.rename([temporary], [final])
+        commit(temporary, final)
         size = FileSystems.match([final])[0].metadata_list[0].size_in_bytes
         yield {"path": relative, "domain": domain, "rows": n_rows, "bytes": size, "tokens_estimate": tokens}
 
@@ -80,13 +86,14 @@ class _WriteShardFn(beam.DoFn):
 class WriteShards(beam.PTransform):
     """PCollection[Document] -> PCollection[shard info dict] (one per Parquet file written)."""
 
-    def __init__(self, output_dir: str, config: OutputConfig):
+    def __init__(self, output_dir: str, config: OutputConfig, axis: str = "domain"):
         super().__init__()
         self._output_dir = output_dir
         self._config = config
+        self._axis = axis
 
     def expand(self, docs):
-        rows = docs | "ToRow" >> beam.Map(packed_row)
+        rows = docs | "ToRow" >> beam.Map(packed_row, axis=self._axis)
         # PCollection[(domain, n_docs)], a small side input
         counts = (
             rows | "DomainOf" >> beam.Map(lambda row: row[0]) | "CountPerDomain" >> beam.combiners.Count.PerElement()
@@ -96,5 +103,5 @@ class WriteShards(beam.PTransform):
             | "AssignShard"
             >> beam.Map(assign_shard, counts=beam.pvalue.AsDict(counts), rows_per_shard=self._config.rows_per_shard)
             | "GroupShards" >> beam.GroupByKey()
-            | "WriteParquet" >> beam.ParDo(_WriteShardFn(self._output_dir, self._config))
+            | "WriteParquet" >> beam.ParDo(_WriteShardFn(self._output_dir, self._config, self._axis))
         )

@@ -40,8 +40,21 @@ CHARTS = (
     "token-estimate",
     "dup-cluster-size",
     "pii",
+    "topic-mixture",
+    "format-mixture",
 )
-STATS = ("histograms", "summary", "languages", "domains", "lang_domain", "pii", "funnel")
+STATS = (
+    "histograms",
+    "summary",
+    "languages",
+    "domains",
+    "lang_domain",
+    "pii",
+    "funnel",
+    "topics",
+    "formats",
+    "topic_format",
+)
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +176,7 @@ def test_report_renders_every_plot_in_chromium(run, tmp_path, capsys):
         assert int(parsed.charts[chart]["data-drawn-bars"]) > 0, f"{chart}: nothing drawn"
     # the quality histogram is drawn when documents were scored, else it says why not
     assert "quality-score" in parsed.charts or "quality-score" in parsed.empty
-    assert "mixture" in parsed.tables
+    assert "mixture" in parsed.tables and "topic-format" in parsed.tables
     assert int(parsed.root["data-charts"]) >= len(CHARTS)
 
     screenshot = tmp_path / "report.png"

@@ -22,8 +22,24 @@ FUNNEL = build_funnel(
 )
 
 
-def doc(i, text="word " * 40, lang="en", domain="news", quality=None, toxicity=0.1, pii=None, cluster=1):
+def doc(
+    i,
+    text="word " * 40,
+    lang="en",
+    domain="news",
+    quality=None,
+    toxicity=0.1,
+    pii=None,
+    cluster=1,
+    topic="sports",
+    fmt="news_article",
+    by_model=False,
+):
     return Document(
+        topic=topic,
+        topic_source="model" if by_model else "section",
+        format=fmt,
+        format_source="model" if by_model else "schema:NewsArticle",
         id=f"d{i}",
         url=f"https://x/{i}",
         host="x",
@@ -40,9 +56,22 @@ def doc(i, text="word " * 40, lang="en", domain="news", quality=None, toxicity=0
 
 DOCS = [
     doc(1, quality=0.93, pii={"EMAIL_ADDRESS": 2}),
-    doc(2, text="x" * 5000, lang="de", quality=0.12, toxicity=1.0, cluster=3),
-    doc(3, lang="de", domain="forum", pii={"EMAIL_ADDRESS": 1, "PHONE_NUMBER": 1}, cluster=40),
+    doc(2, text="x" * 5000, lang="de", quality=0.12, toxicity=1.0, cluster=3, topic="health", by_model=True),
+    doc(3, lang="de", domain="forum", pii={"EMAIL_ADDRESS": 1, "PHONE_NUMBER": 1}, cluster=40, fmt="qa_forum"),
 ]
+
+
+def test_topic_and_format_tables():
+    tables = stats_tables(StatsAccumulator().add(DOCS[0]).add(DOCS[1]).add(DOCS[2]), FUNNEL)
+    topics = {r["topic"]: (r["documents"], r["by_model"]) for r in tables["topics"].to_pylist()}
+    assert topics == {"sports": (2, 0), "health": (1, 1)}
+    formats = {r["format"]: r["documents"] for r in tables["formats"].to_pylist()}
+    assert formats == {"news_article": 2, "qa_forum": 1}
+    cells = {(r["topic"], r["format"]): r["documents"] for r in tables["topic_format"].to_pylist()}
+    assert cells == {("sports", "news_article"): 1, ("health", "news_article"): 1, ("sports", "qa_forum"): 1}
+    assert sum(r["tokens_estimate"] for r in tables["topic_format"].to_pylist()) == sum(
+        r["tokens_estimate"] for r in tables["languages"].to_pylist()
+    )
 
 
 def _rows(table, key):
@@ -125,12 +154,15 @@ def test_record_stats_in_beam(tmp_path):
     names = sorted(path.name for path in (tmp_path / "stats").iterdir())
     assert names == [
         "domains.parquet",
+        "formats.parquet",
         "funnel.parquet",
         "histograms.parquet",
         "lang_domain.parquet",
         "languages.parquet",
         "pii.parquet",
         "summary.parquet",
+        "topic_format.parquet",
+        "topics.parquet",
     ]
     languages = pq.read_table(tmp_path / "stats" / "languages.parquet")
     assert languages.column("documents").to_pylist() == [2, 1]

@@ -7,10 +7,12 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
+from classifiers.content_tagging import ContentTagger
 from filters.domain_rules import DomainRules
+from filters.taxonomy import Taxonomy
 from pipeline.config import ConfigError, DomainClassifierConfig, DomainsConfig, config_from_dict
 from pipeline.core.records import Document, Provenance
-from pipeline.stages.tag_domains import TagDomains, decide_domain
+from pipeline.stages.tag_domains import TagDomains, domain_model_of
 
 PROV = Provenance("t.warc.gz", 0, 0)
 PROSE = "The mill ground grain for the village for two hundred years, and the river turned its wheel."
@@ -43,10 +45,36 @@ def test_tag_domains(tmp_path):
                     ("forum", "forum_qa", "path:/forums?/"),
                     ("mine", "academic", "domain:mill.example"),
                     ("code", "code", "content:code"),
-                    ("plain", "other", "default"),
+                    ("plain", "other", "default"),  # an about page: a format taxonomy 1 has no tag for
                 ]
             ),
             label="kept",
+        )
+        # formats: the URL rules' tags where they name one, path words, content signals; the model elsewhere
+        assert_that(
+            out.kept | beam.Map(lambda d: (d.id, d.format, d.format_source)),
+            equal_to(
+                [
+                    ("wiki", "knowledge_article", "domain:wikipedia.org"),
+                    ("gov", "news_article", "model"),
+                    ("forum", "qa_forum", "path:/forums?/"),
+                    ("mine", "academic_writing", "domain:mill.example"),
+                    ("code", "documentation", "content:code"),
+                    (
+                        "plain",
+                        "about_page",
+                        "path:/(about|about-us|uber-uns|ueber-uns|wir-uber-uns|kontakt|contact|contact-us|team|a-propos)(\\.\\w+)?/?$",
+                    ),
+                ]
+            ),
+            label="formats",
+        )
+        assert_that(
+            out.kept | beam.Map(lambda d: (d.id, d.topic != "unknown", d.topic_score is not None)),
+            equal_to(
+                [(i, True, i != "gov") for i in ("wiki", "gov", "forum", "mine", "code", "plain")]
+            ),  # gov: tld rule
+            label="every document gets a topic; the model's ones carry its probability",
         )
         assert_that(out.dropped, equal_to([]), label="never drops")
 
@@ -96,8 +124,17 @@ def rules() -> DomainRules:
     ],
 )
 def test_decide_domain_with_a_model(rules, mode, model, url, expected):
-    config = DomainsConfig(classifier=DomainClassifierConfig(model_path="/models/domain.ftz", min_score=0.5, mode=mode))
-    assert decide_domain(_doc("d", url), rules, model, config) == expected
+    settings = DomainClassifierConfig(model_path="/models/domain.ftz", min_score=0.5, mode=mode)
+    tagger = ContentTagger(
+        rules,
+        Taxonomy.load(),
+        topic_model=None,
+        format_model=None,
+        domain_model=domain_model_of(model, settings),
+        domain_model_first=mode == "replace",
+    )
+    tags = tagger.tag(url, "", PROSE, {})
+    assert (tags.domain, tags.domain_rule) == expected
 
 
 @pytest.mark.parametrize(
@@ -111,7 +148,7 @@ def test_decide_domain_with_a_model(rules, mode, model, url, expected):
         ({"domains": {"rules_files": [""]}}, "domains.rules_files[0]: must be a file path"),
         (
             {"domains": {"content": True}},
-            "domains.content: unknown key; allowed: enabled, rules_files, content_signals",
+            "domains.content: unknown key; allowed: enabled, rules_files, content_signals, classifier, content_model",
         ),
     ],
 )

@@ -177,3 +177,34 @@ def test_assign_shard_is_stable():
     assert [assign_shard(("news", f"doc-{n}", b""), {"news": 100}, 30)[0][1] for n in range(40)].count(
         0
     ) < 40  # ids spread
+
+
+def test_write_shards_groups_by_the_mixture_axis(tmp_path):
+    """With mixture.axis topic_format, a shard folder per (topic, format) pair; readers see every column."""
+    docs = [
+        Document(
+            id=f"d{i:02d}",
+            url=f"https://example.com/{i}",
+            host="example.com",
+            text=f"document {i} " * 20,
+            provenance=PROV,
+            domain="news",
+            topic="sports" if i % 2 else "science",
+            format="news_article",
+        )
+        for i in range(6)
+    ]
+    with TestPipeline() as p:
+        shards = p | beam.Create(docs) | WriteShards(str(tmp_path), OutputConfig(), axis="topic_format")
+        assert_that(
+            shards | beam.Map(lambda s: (s["domain"], s["path"].split("/")[1], s["rows"])),
+            equal_to(
+                [
+                    ("sports.news_article", "topic_format=sports.news_article", 3),
+                    ("science.news_article", "topic_format=science.news_article", 3),
+                ]
+            ),
+        )
+    table = pq.read_table(tmp_path / "data")
+    assert sorted(set(table.column("topic").to_pylist())) == ["science", "sports"]
+    assert set(table.column("topic_format").to_pylist()) == {"sports.news_article", "science.news_article"}
