@@ -61,7 +61,8 @@ def _bucket(value: float, edges: Sequence[float]) -> int:
 
 def shape_tokens(text: str) -> list[str]:
     """Layout features as pseudo-words (`__lines3`, `__short2`, `__price`, ...), language-neutral."""
-    lines = [line for line in (raw.strip() for raw in text[:MAX_CHARS].split("\n")) if line]
+    head = text[:MAX_CHARS]
+    lines = [line for line in (raw.strip() for raw in head.split("\n")) if line]
     if not lines:
         return ["__empty"]
     words = [line.count(" ") + 1 for line in lines]
@@ -75,7 +76,6 @@ def shape_tokens(text: str) -> list[str]:
         f"__punct{_bucket(sum(1 for line in lines if line[-1] in _ENDS) / n, (0.2, 0.5, 0.8))}",
         f"__ask{_bucket(sum(1 for line in lines if line[-1] == '?') / n, (0.02, 0.1, 0.25))}",
     ]
-    head = text[:MAX_CHARS]
     prices = len(_PRICE.findall(head))
     if prices:
         tokens.append(f"__price{_bucket(prices, (2, 5, 15))}")

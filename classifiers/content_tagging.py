@@ -16,12 +16,12 @@ Pure: the models are passed in, loaded once per worker by TagDomains.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 
 from classifiers.content import ContentClassifier, model_words
-from filters.content_evidence import format_of, topic_of
-from filters.domain_content import judge_content, measure_content
-from filters.domain_rules import DEFAULT_RULE, OTHER, DomainRules
+from filters.content_evidence import content_tag_of, decide_format, decide_topic
+from filters.domain_rules import OTHER, DomainRules
 from filters.page_metadata import from_metadata
 from filters.taxonomy import Taxonomy
 from filters.topic_words import topic_from_words
@@ -85,32 +85,22 @@ class ContentTagger:
 
     def tag(self, url: str, host: str, text: str, metadata: Mapping[str, str]) -> Tags:
         meta = from_metadata(metadata)
-        words = model_words(text)  # read once, for the vocabularies and both models
-        content_tag = judge_content(measure_content(text)) if self._content_signals and text else None
         url_rule = self._rules.match_url(url, host) if url else None  # asked once, for all three axes
-        fmt_evidence = format_of(
-            url,
-            host,
-            meta,
-            text,
-            self._rules,
-            self._taxonomy,
-            content_signals=self._content_signals,
-            content_tag=content_tag,
-            url_rule=url_rule,
-        )
+        content_tag = content_tag_of(text, self._content_signals)  # measured when first asked, then kept
+        words = functools.cache(lambda: model_words(text))  # read once, for the vocabularies and both models
+        fmt_evidence = decide_format(meta, url, url_rule, content_tag, self._taxonomy)
         if fmt_evidence.decided is not None:
             fmt, fmt_source, fmt_score = fmt_evidence.decided.label, fmt_evidence.decided.source, None
         else:
-            fmt, fmt_source, fmt_score = self._predict(self._format_model, text, words, fmt_evidence.allowed)
-        topic_evidence = topic_of(url, host, meta, self._rules, self._taxonomy, url_rule=url_rule)
-        by_words = topic_from_words(text, words) if topic_evidence is None else None
+            fmt, fmt_source, fmt_score = self._predict(self._format_model, text, words(), fmt_evidence.allowed)
+        topic_evidence = decide_topic(meta, url, url_rule, self._taxonomy)
+        by_words = topic_from_words(text, words()) if topic_evidence is None else None
         if topic_evidence is not None:
             topic, topic_source, topic_score = topic_evidence.label, topic_evidence.source, None
         elif by_words is not None:
             topic, topic_source, topic_score = by_words[0], f"words:{by_words[1]}", None
         else:
-            topic, topic_source, topic_score = self._predict(self._topic_model, text, words, None)
+            topic, topic_source, topic_score = self._predict(self._topic_model, text, words(), None)
         domain, rule = self._domain(text, url_rule, content_tag)
         if domain == OTHER and fmt != UNKNOWN:
             mapped = self._taxonomy.domain_for_format(fmt)
@@ -118,20 +108,16 @@ class ContentTagger:
                 domain, rule = mapped, f"format:{fmt}"
         return Tags(domain, rule, topic, topic_source, topic_score, fmt, fmt_source, fmt_score)
 
-    def _domain(self, text: str, url_rule, content_tag: str | None) -> tuple[str, str]:
-        """Taxonomy 1's tag as DomainRules.tag gives it (URL rules, then content signals), with the
-        optional domain model before or after them."""
+    def _domain(self, text: str, url_rule, content_tag) -> tuple[str, str]:
+        """Taxonomy 1's tag as DomainRules.tag gives it, with the optional domain model before or after."""
         if self._domain_model is not None and self._domain_model_first:
             tag, rule = self._domain_model(text, OTHER, "")
             if rule:
                 return tag, rule
-        if url_rule is not None:
-            return url_rule.tag, url_rule.id
-        if content_tag is not None and content_tag in self._rules.taxonomy:
-            return content_tag, f"content:{content_tag}"
-        if self._domain_model is not None and not self._domain_model_first:
-            return self._domain_model(text, OTHER, DEFAULT_RULE)
-        return OTHER, DEFAULT_RULE
+        tag, rule = self._rules.decide(url_rule, content_tag)
+        if tag == OTHER and self._domain_model is not None and not self._domain_model_first:
+            return self._domain_model(text, tag, rule)
+        return tag, rule
 
     @staticmethod
     def _predict(model, text: str, words, allowed) -> tuple[str, str, float | None]:

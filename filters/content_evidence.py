@@ -19,6 +19,8 @@ in the pipeline (pipeline/stages/tag_domains.py), so the two never disagree on a
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Callable
 
 from filters.domain_content import judge_content, measure_content
 from filters.domain_rules import DomainRules, Rule
@@ -32,9 +34,6 @@ ARTICLE_FORMATS = frozenset(
 )
 # URL rule kinds precise enough to name a page's format; a TLD (.gov, .edu) names an owner, not a format.
 FORMAT_RULE_KINDS = ("host", "domain", "subdomain", "path")
-# A date in the path (/2023/11/08/slug) says "a dated post", which news sites write as much as blogs:
-# taxonomy 1 tags it blog_personal for want of better, but it names no format.
-_DATED_PATH = r"\d{4}"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -49,6 +48,50 @@ class FormatEvidence:
     allowed: frozenset[str] | None = None  # otherwise, the formats a generic declaration leaves open
 
 
+def content_tag_of(text: str, enabled: bool = True) -> Callable[[], str | None]:
+    """The content signals' taxonomy-1 tag of `text`, measured on the first call only (or never)."""
+    return functools.cache(lambda: judge_content(measure_content(text)) if enabled and text else None)
+
+
+def decide_format(
+    meta: PageMetadata, url: str, url_rule: Rule | None, content_tag: Callable[[], str | None], taxonomy: Taxonomy
+) -> FormatEvidence:
+    """The format evidence of one page, from what was measured of it: its declarations, its URL ("" when
+    hidden) and deciding URL rule, and its content signals' tag (asked only when nothing before decides)."""
+    declared = format_evidence(meta)
+    if declared is not None and declared[1] not in WEAK_EVIDENCE:
+        return FormatEvidence(Evidence(declared[0], declared[1]))
+    if url_rule is not None and url_rule.kind in FORMAT_RULE_KINDS and not taxonomy.names_no_format(url_rule.id):
+        fmt = taxonomy.legacy_format(url_rule.tag)
+        if fmt is not None:
+            return FormatEvidence(Evidence(fmt, url_rule.id))
+    by_path = path_format(url) if url else None
+    if by_path is not None:
+        return FormatEvidence(Evidence(*by_path))
+    tag = content_tag()
+    fmt = taxonomy.legacy_format(tag) if tag else None
+    if fmt is not None:
+        return FormatEvidence(Evidence(fmt, f"content:{tag}"))
+    if declared is not None and declared[0] in ARTICLE_FORMATS:
+        return FormatEvidence(None, ARTICLE_FORMATS)
+    return FormatEvidence(None)
+
+
+def decide_topic(meta: PageMetadata, url: str, url_rule: Rule | None, taxonomy: Taxonomy) -> Evidence | None:
+    """The topic a page's declared section, path ("" when hidden) or deciding URL rule names, or None."""
+    if meta.article_section:
+        topic = section_topic(meta.article_section)
+        if topic is not None:
+            return Evidence(topic, "section")
+    by_path = path_topic(url) if url else None
+    if by_path is not None:
+        return Evidence(*by_path)
+    topic = taxonomy.legacy_topic(url_rule.tag) if url_rule is not None else None
+    if topic is not None:
+        return Evidence(topic, url_rule.id)
+    return None
+
+
 def format_of(
     url: str,
     host: str,
@@ -59,55 +102,15 @@ def format_of(
     *,
     use_url: bool = True,
     content_signals: bool = True,
-    content_tag: str | None | object = ...,
-    url_rule: Rule | None | object = ...,
 ) -> FormatEvidence:
-    """The format evidence of one page; `use_url=False` ignores the URL (to measure content alone).
-    `content_tag`, `url_rule`: the content signals' tag and the deciding URL rule, when the caller has
-    them already (None: there is none)."""
-    declared = format_evidence(meta)
-    if declared is not None and declared[1] not in WEAK_EVIDENCE:
-        return FormatEvidence(Evidence(declared[0], declared[1]))
-    if use_url and url:
-        rule = rules.match_url(url, host) if url_rule is ... else url_rule
-        if rule is not None and rule.kind in FORMAT_RULE_KINDS and _DATED_PATH not in rule.pattern:
-            fmt = taxonomy.legacy_format(rule.tag)
-            if fmt is not None:
-                return FormatEvidence(Evidence(fmt, rule.id))
-        by_path = path_format(url)
-        if by_path is not None:
-            return FormatEvidence(Evidence(*by_path))
-    if content_signals and text:
-        tag = judge_content(measure_content(text)) if content_tag is ... else content_tag
-        fmt = taxonomy.legacy_format(tag) if tag else None
-        if fmt is not None:
-            return FormatEvidence(Evidence(fmt, f"content:{tag}"))
-    if declared is not None and declared[0] in ARTICLE_FORMATS:
-        return FormatEvidence(None, ARTICLE_FORMATS)
-    return FormatEvidence(None)
+    """`decide_format` measuring what it needs; `use_url=False` ignores the URL (to measure content alone)."""
+    url, rule = (url, rules.match_url(url, host)) if use_url and url else ("", None)
+    return decide_format(meta, url, rule, content_tag_of(text, content_signals), taxonomy)
 
 
 def topic_of(
-    url: str,
-    host: str,
-    meta: PageMetadata,
-    rules: DomainRules,
-    taxonomy: Taxonomy,
-    *,
-    use_url: bool = True,
-    url_rule: Rule | None | object = ...,
+    url: str, host: str, meta: PageMetadata, rules: DomainRules, taxonomy: Taxonomy, *, use_url: bool = True
 ) -> Evidence | None:
-    """The topic a page's declared section, path or URL rule names, or None (`url_rule` as in format_of)."""
-    if meta.article_section:
-        topic = section_topic(meta.article_section)
-        if topic is not None:
-            return Evidence(topic, "section")
-    if use_url and url:
-        by_path = path_topic(url)
-        if by_path is not None:
-            return Evidence(*by_path)
-        rule = rules.match_url(url, host) if url_rule is ... else url_rule
-        topic = taxonomy.legacy_topic(rule.tag) if rule is not None else None
-        if topic is not None:
-            return Evidence(topic, rule.id)
-    return None
+    """`decide_topic` measuring what it needs; `use_url=False` ignores the URL."""
+    url, rule = (url, rules.match_url(url, host)) if use_url and url else ("", None)
+    return decide_topic(meta, url, rule, taxonomy)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -249,13 +249,18 @@ class DomainRules:
 
     def tag(self, url: str, host: str = "", text: str = "", *, content_signals: bool = True) -> tuple[str, str]:
         """`(tag, rule_id)`: URL rules, then content signals on `text`, then ("other", "default")."""
-        rule = self.match_url(url, host)
-        if rule is not None:
-            return rule.tag, rule.id
-        if content_signals and text:
-            tag = judge_content(measure_content(text))
-            if tag is not None and tag in self.taxonomy:
-                return tag, f"content:{tag}"
+        return self.decide(
+            self.match_url(url, host),
+            lambda: judge_content(measure_content(text)) if content_signals and text else None,
+        )
+
+    def decide(self, url_rule: Rule | None, content_tag: Callable[[], str | None]) -> tuple[str, str]:
+        """`(tag, rule_id)` from a deciding URL rule, else the content signals' tag (asked only then)."""
+        if url_rule is not None:
+            return url_rule.tag, url_rule.id
+        tag = content_tag()
+        if tag is not None and tag in self.taxonomy:
+            return tag, f"content:{tag}"
         return OTHER, DEFAULT_RULE
 
     def _match_subdomain(self, labels: tuple[str, ...]) -> Rule | None:

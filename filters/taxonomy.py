@@ -32,6 +32,7 @@ class Taxonomy:
     formats: Mapping[str, str]
     from_domain: Mapping[str, Mapping[str, str]]  # taxonomy-1 tag -> {"format": f, "topic": t} (either may be absent)
     to_domain: Mapping[str, str]  # format -> taxonomy-1 tag
+    silent_rules: frozenset[str] = frozenset()  # URL rule ids whose tag says nothing of the format
 
     @classmethod
     def load(cls, path: str | Path = TAXONOMY_PATH) -> Taxonomy:
@@ -42,6 +43,9 @@ class Taxonomy:
 
     def legacy_topic(self, tag: str) -> str | None:
         return self.from_domain.get(tag, {}).get("topic")
+
+    def names_no_format(self, rule_id: str) -> bool:
+        return rule_id in self.silent_rules
 
     def domain_for_format(self, fmt: str) -> str | None:
         return self.to_domain.get(fmt)
@@ -65,7 +69,10 @@ def _load(path: str) -> Taxonomy:
     for fmt, tag in (legacy.get("to_domain") or {}).items():
         _known(fmt, formats, f"legacy.to_domain.{fmt}", path)
         to_domain[str(fmt)] = str(tag)
-    return Taxonomy(int(raw["taxonomy_version"]), topics, formats, from_domain, to_domain)
+    silent = legacy.get("silent_rules") or []
+    if not isinstance(silent, list) or not all(isinstance(rule, str) for rule in silent):
+        raise TaxonomyError(f"{path}: legacy.silent_rules: expected a list of rule ids such as 'path:/blog/'")
+    return Taxonomy(int(raw["taxonomy_version"]), topics, formats, from_domain, to_domain, frozenset(silent))
 
 
 def _classes(raw, key: str, path: str) -> dict[str, str]:

@@ -67,11 +67,10 @@ def _warc_pages(path: Path) -> Iterator[tuple[str, bytes]]:
 
 
 def _jsonl_texts(path: Path) -> Iterator[tuple[str, str]]:
-    with path.open(encoding="utf-8") as source:
-        for number, line in enumerate(source, 1):
-            text = json.loads(line).get("text") if line.strip() else None
-            if isinstance(text, str):
-                yield f"text:{path.name}:{number}", text
+    from classifiers.training import load_texts
+
+    for number, text in enumerate(load_texts(path), 1):
+        yield f"text:{path.name}:{number}", text
 
 
 def iter_pages(inputs: list[str]) -> Iterator[tuple[str, str, bytes | str]]:
@@ -96,6 +95,7 @@ def iter_pages(inputs: list[str]) -> Iterator[tuple[str, str, bytes | str]]:
 def _label_pages(args: argparse.Namespace) -> int:
     from classifiers.labelling import Page, ZeroShotTopics, label_pages
     from classifiers.langid import LanguageIdentifier
+    from classifiers.training import LabelledDataError
     from filters.domain_rules import DomainRules
     from filters.page_metadata import PageMetadata, read_page_metadata, to_metadata
     from filters.taxonomy import Taxonomy
@@ -123,7 +123,7 @@ def _label_pages(args: argparse.Namespace) -> int:
             seen.add(url)
             pages.append(Page(url_of_page, host, text, identify.predict(text).lang, meta))
             sources.append(source)
-    except FileNotFoundError as err:
+    except (FileNotFoundError, LabelledDataError) as err:
         print(f"gristmill classifiers label-pages: {err}", file=sys.stderr)
         return 2
     taxonomy = Taxonomy.load()
