@@ -109,6 +109,13 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--keep", type=Path, default=None, help="also copy py-spy's raw output here")
+    parser.add_argument(
+        "--stages",
+        choices=("default", "datatrove"),
+        default="default",
+        help="the full default pipeline, or only the stages datatrove has (vs_datatrove's config)",
+    )
+    parser.add_argument("--beam-arg", action="append", default=[], help="extra Beam flag for `gristmill run`")
     args = parser.parse_args()
     if not EVAL_DIR.is_dir():
         sys.exit(f"skipped: shared data not found at {EVAL_DIR}")
@@ -120,7 +127,7 @@ def main() -> None:
         shards = workdir / "warc"
         write_shards(corpus, shards)
         config = workdir / "gristmill.yaml"
-        config.write_text(yaml.safe_dump(GRISTMILL_CONFIG))
+        config.write_text(yaml.safe_dump(GRISTMILL_CONFIG if args.stages == "datatrove" else {}))
         raw = workdir / "profile.txt"
         command = [
             str(PY_SPY),
@@ -146,8 +153,8 @@ def main() -> None:
             str(config),
             "--overwrite",
             "--no-progress",
-            "--direct_running_mode=multi_processing",
             f"--direct_num_workers={args.workers}",
+            *args.beam_arg,
         ]
         env = {**os.environ, "TMPDIR": str(workdir), "PYTHONPATH": str(REPO)}
         start = time.perf_counter()

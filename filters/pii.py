@@ -33,9 +33,11 @@ No text is ever logged: results carry offsets, types and scores only.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import dataclasses
 import re
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from pipeline.core.errors import require
@@ -115,6 +117,24 @@ def _search(pattern: str) -> Gate:
     return re.compile(pattern).search
 
 
+@contextlib.contextmanager
+def torch_hidden() -> Iterator[None]:
+    """Import presidio and spaCy without torch. spaCy's thinc, and presidio's device detector,
+    import torch whenever it is installed (the embedding path installs it): 1.3 s and ~230 MB
+    in every worker for nothing, since PII runs regexes and spaCy's CPU NER. While hidden,
+    `import torch` raises ImportError, which both handle as "no torch". A process that already
+    loaded torch keeps it."""
+    if "torch" in sys.modules:
+        yield
+        return
+    sys.modules["torch"] = None  # the import system's "not importable" marker
+    try:
+        yield
+    finally:
+        if sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
+
+
 def _pattern_recognizers() -> list[tuple[Gate, EntityRecognizer]]:
     """(gate, recognizer): the recognizer runs on a text only when its gate is true.
     A gate must accept every text its recognizer could match; it is written to start
@@ -122,16 +142,17 @@ def _pattern_recognizers() -> list[tuple[Gate, EntityRecognizer]]:
 
     presidio is imported here, not with the module: importing it takes ~1.7 s, which every
     Beam worker that unpickles the safety stage and the runner paid even with PII off."""
-    from presidio_analyzer.predefined_recognizers import CryptoRecognizer, MacAddressRecognizer, UsSsnRecognizer
+    with torch_hidden():
+        from presidio_analyzer.predefined_recognizers import CryptoRecognizer, MacAddressRecognizer, UsSsnRecognizer
 
-    from filters.pii_recognizers import (
-        CardNumberRecognizer,
-        CaseInsensitiveIbanRecognizer,
-        OfflineEmailRecognizer,
-        PhoneNumberRecognizer,
-        PublicIpRecognizer,
-        strong_patterns_only,
-    )
+        from filters.pii_recognizers import (
+            CardNumberRecognizer,
+            CaseInsensitiveIbanRecognizer,
+            OfflineEmailRecognizer,
+            PhoneNumberRecognizer,
+            PublicIpRecognizer,
+            strong_patterns_only,
+        )
 
     return [
         (lambda text: "@" in text, OfflineEmailRecognizer()),
@@ -152,6 +173,10 @@ class _NerEngine:
     """spaCy NER through presidio's SpacyNlpEngine + SpacyRecognizer, English only."""
 
     def __init__(self, entities: tuple[str, ...]):
+        with torch_hidden():
+            self._load(entities)
+
+    def _load(self, entities: tuple[str, ...]) -> None:
         import spacy
         from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
         from presidio_analyzer.predefined_recognizers import SpacyRecognizer

@@ -41,8 +41,8 @@ class IngestConfig:
     s3: S3Config = dataclasses.field(default_factory=S3Config)
     spread_records: str = "auto"
     """Shuffle the records read before extraction, so that every worker gets pages even from one big
-    file: 'always', 'never', or 'auto' (only when there are fewer input files than 2 x the workers;
-    see ReadWarc). The shuffle carries all the HTML: a local runner holds it in memory."""
+    file: 'always', 'never', or 'auto' (only with more than one worker and fewer input files than
+    workers; see ReadWarc). The shuffle carries all the HTML: a local runner holds it in memory."""
 
     def __post_init__(self) -> None:
         _require(
@@ -74,6 +74,10 @@ class ExtractConfig:
     """trafilatura: prefer less boilerplate over more text (FineWeb's setting)."""
     include_comments: bool = False
     include_tables: bool = True
+    fast: bool = False
+    """trafilatura: skip the fallback extractors (readability, jusText) it runs when its own
+    result looks poor. Measured on the held-out trafilatura-eval pages: ~1.7x the pages/s for
+    article F1 0.946 instead of 0.965 (README, Performance)."""
     min_text_chars: int = 1
     """Extracted text shorter than this (after stripping) is dropped as EMPTY_TEXT."""
 

@@ -34,6 +34,7 @@ def _trafilatura(config: ExtractConfig) -> Extractor:
             favor_precision=config.favor_precision,
             include_comments=config.include_comments,
             include_tables=config.include_tables,
+            fast=config.fast,
             deduplicate=False,
             config=settings,
         )

@@ -1,23 +1,32 @@
 """`Deduplicate`: one document per URL, per normalized text, and per near-duplicate cluster.
 
-    docs | DedupUrls | DedupExactTexts | DedupNearTexts        (each switched by DedupConfig)
+    docs | Keys | DedupUrls | DedupExactTexts | DedupNearTexts | ApplyDecisions      (steps switched by DedupConfig)
 
-URL: documents are grouped by `normalize_url`. The latest fetch survives
+Documents cross one shuffle here, not one per step: `Keys` reads each document
+once and emits a small `DedupKeys` record (id, URL key, fetch time, text hash,
+LSH band keys, weight); the three steps decide on those records alone, and
+their decisions (`(id, (kind, value))`) meet the documents in one CoGroupByKey
+by id (`ApplyDecisions`). A decision names the survivor a duplicate was dropped
+for, a survivor's new `dup_cluster_size`, or a failure.
+
+URL: records are grouped by `normalize_url`. The latest fetch survives
 (WARC-Date; an unparseable date counts as oldest; ties go to the smallest id),
 the others are URL_DUPLICATE. A refetch is the same page, not a copy: it does
 not count in `dup_cluster_size`.
 
-Exact: documents are grouped by a 128-bit hash of `normalize_for_dedup` (FineWeb's
-normalization). One survives, the others are EXACT_DUPLICATE. A text that
-normalizes to nothing (only symbols) is compared with nothing.
+Exact: URL survivors are grouped by a 128-bit hash of `normalize_for_dedup`
+(FineWeb's normalization). One survives, the others are EXACT_DUPLICATE. A text
+that normalizes to nothing (only symbols) is compared with nothing.
 
-Near: MinHash LSH as FineWeb. Signatures of word 5-grams (`filters.minhash`,
-14 bands x 8 rows by default: pairs above Jaccard ~0.72 are likely caught)
--> `(band, band values) -> doc` -> one shuffle per bucket -> candidate edges,
-a star from each bucket's smallest member -> `ConnectedComponents` (Beam
-shuffles only: alternating large-star/small-star rounds) -> one survivor per
-component, the others NEAR_DUPLICATE. No step holds more than one bucket or one
-node's neighbourhood on a worker.
+Near: MinHash LSH as FineWeb, among exact survivors. Signatures of word 5-grams
+(`filters.minhash`, 14 bands x 8 rows by default: pairs above Jaccard ~0.72 are
+likely caught) -> `(band, band values) -> node` -> one shuffle per bucket ->
+candidate edges, a star from each bucket's smallest member ->
+`ConnectedComponents` (Beam shuffles, then a bounded union-find for what the
+rounds left unsettled) -> one survivor per component, the others
+NEAR_DUPLICATE. Signatures are computed in `Keys` for every document, since
+that is where the text is: a document later found to be a URL or exact
+duplicate costs its signature for nothing (~0.1 ms).
 
 Survivor rule (exact and near): the smallest document id. Ids are hashes of a
 record's place in the crawl, so the choice is deterministic on every runner and
@@ -34,19 +43,17 @@ band). Bucket members are combined before the shuffle, keeping a count and the
 smallest ids, so even a bucket of millions costs bounded memory. Capped buckets
 and the members left out are counted.
 
-Non-convergence: after `components_rounds` rounds, a node whose component is
-not yet a star is "unsettled": it is kept, as the survivor of whatever is
-labelled with it, so a component may come out as several clusters (too little
-removed, never too much) and every dropped document names a kept survivor.
-Unsettled nodes are counted (12 rounds settle random chains of ~50,000 nodes;
-duplicate clusters are stars and settle in one or two).
+Non-convergence: a component that neither the rounds nor the bounded union-find
+settled (`connected_components.py`) comes out as several clusters, each kept
+node the survivor of what is labelled with it (too little removed, never too
+much); every dropped document names a kept survivor. Unsettled nodes are counted.
 
-Poison records (pipeline/accounting/guard.py): keying a document (URL or text key), a
-group's decision and the near decision are guarded; a failure there drops the
-document(s) it held as STAGE_ERROR and dead-letters them. A MinHash signature
-that fails is retried one document at a time; the document that fails alone is
-dead-lettered at the near decision, where its one copy is. Bucket, edge and
-connected-components steps see ids and numbers only, never text.
+Poison records (pipeline/accounting/guard.py): a document whose keys cannot be
+computed, or whose group's decision fails, gets a `failed` decision, and
+`ApplyDecisions`, where its one copy is, drops it as STAGE_ERROR and
+dead-letters it. A batch of keys that fails is retried one document at a time,
+so only the document that fails alone is lost. Steps after `Keys` see ids,
+hashes and numbers only, never text.
 
 Counts are Beam counters (namespace "Deduplicate") and, exact on every runner,
 the one-element PCollection `Deduplicate.stats` (a dict of `STAT_NAMES`) set
@@ -60,6 +67,7 @@ import hashlib
 import heapq
 import json
 import math
+from collections.abc import Iterable
 from typing import NamedTuple
 
 import apache_beam as beam
@@ -71,10 +79,8 @@ from pipeline.accounting.guard import (
     DROPPED,
     BeamCounter,
     StageError,
-    StageFn,
     StageOutput,
     dead_lettered,
-    flatten_outputs,
     rejected,
 )
 from pipeline.accounting.packing import pack, unpack
@@ -86,15 +92,31 @@ from pipeline.stages.connected_components import ConnectedComponents
 
 STAGE = "Deduplicate"
 STATS = "stats"
-SIGNATURE_FAILED = "signature_failed"
+DECISIONS = "decisions"
 _KEPT = "kept="  # a dedup drop's detail: _KEPT + the id of the document that survived in its place
 _CLUSTER_STEPS = {
     DropReason.URL_DUPLICATE: "url",
     DropReason.EXACT_DUPLICATE: "exact",
     DropReason.NEAR_DUPLICATE: "near",
 }
+# decision kinds, keyed by document id: a drop names the survivor; a weight is a survivor's dup_cluster_size
+# after exact dedup; absorbed is what near dedup adds to it; failed carries a StageError
+_DROPS = {"url": DropReason.URL_DUPLICATE, "exact": DropReason.EXACT_DUPLICATE, "near": DropReason.NEAR_DUPLICATE}
+WEIGHT, ABSORBED, FAILED = "weight", "absorbed", "failed"
 STAT_NAMES = ("lsh_buckets_capped", "lsh_members_capped", "candidate_edges", "unsettled_nodes")
-_SIGNATURE_BATCH = 128  # documents per MinHasher call: amortizes numpy's per-call cost (~4x faster than one by one)
+_KEYS_BATCH = 128  # documents per MinHasher call: amortizes numpy's per-call cost (~4x faster than one by one)
+
+
+class DedupKeys(NamedTuple):
+    """What the dedup steps know of a document: everything but its text."""
+
+    id: str
+    url: str  # as fetched: for log lines and tests
+    url_key: str
+    fetch_order: tuple[float, str]
+    text_key: bytes
+    bands: tuple[bytes, ...]  # LSH band keys; empty when the text has no words (never a near duplicate)
+    weight: int  # dup_cluster_size so far
 
 
 def fetch_order(doc: Document) -> tuple[float, str]:
@@ -116,67 +138,13 @@ def text_key(doc: Document) -> bytes:
     return hashlib.blake2b(normalized.tobytes(), digest_size=16).digest()
 
 
-class _KeyByFn(StageFn):
-    """Document -> (key_of(document), packed document): documents cross the grouping packed."""
-
-    stage = STAGE
-
-    def __init__(self, key_of):
-        self._key_of = key_of
-
-    def process_one(self, doc: Document):
-        yield self._key_of(doc), pack(doc)
+def _decision(doc_id: str, kind: str, value) -> beam.pvalue.TaggedOutput:
+    return beam.pvalue.TaggedOutput(DECISIONS, (doc_id, (kind, value)))
 
 
-class _GroupFn(StageFn):
-    """A step on a (key, Iterable[packed Document]) group: a failure costs the group's documents."""
+class _KeysFn(beam.DoFn):
+    """list[Document] -> DedupKeys per document; a document whose keys fail gets a `failed` decision."""
 
-    stage = STAGE
-
-    def documents_of(self, element) -> list[Document]:
-        return [unpack(blob) for blob in element[1]]
-
-
-class _KeepLatestFetchFn(_GroupFn):
-    def setup(self) -> None:
-        self._counter = BeamCounter(STAGE)
-
-    def process_one(self, url_docs):
-        # (url key, Iterable[packed Document]) -> the latest fetch; the others are URL_DUPLICATE
-        docs = self.documents_of(url_docs)
-        best = min(fetch_order(doc) for doc in docs)
-        kept = False
-        for doc in docs:
-            if not kept and fetch_order(doc) == best:
-                kept = True
-                yield doc
-            else:
-                yield rejected(
-                    Rejection(STAGE, DropReason.URL_DUPLICATE, doc.id, doc.url, _KEPT + best[1]), self._counter
-                )
-
-
-class _KeepOnePerTextFn(_GroupFn):
-    def setup(self) -> None:
-        self._counter = BeamCounter(STAGE)
-
-    def process_one(self, text_docs):
-        # (text key, Iterable[packed Document]) -> the smallest id, carrying the group's dup_cluster_size
-        docs = self.documents_of(text_docs)
-        survivor = min(doc.id for doc in docs)
-        size = sum(doc.dup_cluster_size for doc in docs)
-        kept = False
-        for doc in docs:
-            if not kept and doc.id == survivor:
-                kept = True
-                yield dataclasses.replace(doc, dup_cluster_size=size)
-            else:
-                yield rejected(
-                    Rejection(STAGE, DropReason.EXACT_DUPLICATE, doc.id, doc.url, _KEPT + survivor), self._counter
-                )
-
-
-class _BandsFn(beam.DoFn):
     def __init__(self, config: DedupConfig):
         self._config = config
 
@@ -186,29 +154,86 @@ class _BandsFn(beam.DoFn):
         self._hasher = MinHasher(num_perm=config.bands * config.rows_per_band, ngram=config.ngram, seed=config.seed)
 
     def process(self, batch: list[Document]):
-        # list[Document] -> (band key, node) for every band of every document with words; node = (id, weight).
-        # A batch that fails is retried one document at a time; a document that fails alone goes out on
-        # SIGNATURE_FAILED as (id, StageError), and the join dead-letters it (its copy there is the one counted).
         try:
-            keyed = list(self._band_keys(batch))
+            keys = self._keys(batch)
         except Exception as err:  # noqa: BLE001 -- a poison record must not end the run
             if len(batch) > 1:
                 for doc in batch:
                     yield from self.process([doc])
             else:
-                yield beam.pvalue.TaggedOutput(SIGNATURE_FAILED, (batch[0].id, StageError.of(err)))
+                yield _decision(batch[0].id, FAILED, StageError.of(err))
             return
-        yield from keyed
+        yield from keys
 
-    def _band_keys(self, batch: list[Document]):
-        signatures = self._hasher.signatures([doc.text for doc in batch])  # (len(batch), bands * rows)
+    def _keys(self, batch: list[Document]) -> list[DedupKeys]:
+        config = self._config
+        signatures = self._hasher.signatures([doc.text for doc in batch]) if config.near else [None] * len(batch)
+        keys = []
         for doc, signature in zip(batch, signatures):
-            if (signature == EMPTY).all():
-                self._counter.inc("near_skipped_no_words")
-                continue
-            node = (doc.id, doc.dup_cluster_size)
-            for key in band_keys(signature, self._config.bands, self._config.rows_per_band):
-                yield key, node
+            bands = ()
+            if signature is not None:
+                if (signature == EMPTY).all():
+                    self._counter.inc("near_skipped_no_words")
+                else:
+                    bands = tuple(band_keys(signature, config.bands, config.rows_per_band))
+            keys.append(
+                DedupKeys(
+                    doc.id,
+                    doc.url,
+                    url_key(doc) if config.url else "",
+                    fetch_order(doc),
+                    text_key(doc) if config.exact else b"",
+                    bands,
+                    doc.dup_cluster_size,
+                )
+            )
+        return keys
+
+
+class _GroupDecisionFn(beam.DoFn):
+    """A decision over a (key, Iterable[DedupKeys]) group: survivors on the main output, decisions on DECISIONS.
+    A failure costs the group's documents: each gets a `failed` decision."""
+
+    def setup(self) -> None:
+        self._counter = BeamCounter(STAGE)
+
+    def process(self, group):
+        members = list(group[1])
+        try:
+            outputs = list(self.decide(members))
+        except Exception as err:  # noqa: BLE001 -- a poison record must not end the run
+            error = StageError.of(err)
+            for member in members:
+                self._counter.inc("stage_error")
+                yield _decision(member.id, FAILED, error)
+            return
+        yield from outputs
+
+    def decide(self, members: list[DedupKeys]) -> Iterable:
+        raise NotImplementedError
+
+
+class _KeepLatestFetchFn(_GroupDecisionFn):
+    def decide(self, members: list[DedupKeys]):
+        # (url key, Iterable[DedupKeys]) -> the latest fetch; the others are URL duplicates
+        survivor = min(members, key=lambda keys: keys.fetch_order)
+        yield survivor
+        for member in members:
+            if member is not survivor:
+                yield _decision(member.id, "url", survivor.id)
+
+
+class _KeepOnePerTextFn(_GroupDecisionFn):
+    def decide(self, members: list[DedupKeys]):
+        # (text key, Iterable[DedupKeys]) -> the smallest id, carrying the group's dup_cluster_size
+        survivor = min(members, key=lambda keys: keys.id)
+        size = sum(member.weight for member in members)
+        if size != survivor.weight:
+            yield _decision(survivor.id, WEIGHT, size)
+        yield survivor._replace(weight=size)
+        for member in members:
+            if member is not survivor:
+                yield _decision(member.id, "exact", survivor.id)
 
 
 class BucketMembers(beam.CombineFn):
@@ -262,64 +287,76 @@ class _BucketEdgesFn(beam.DoFn):
                 yield members[0], member
 
 
-class _ApplyNearDecisionFn(_GroupFn):
+def near_decisions(node_label):
+    """((id, weight), (survivor id, survivor weight)) of a duplicate -> its drop, and its weight to the survivor."""
+    (doc_id, weight), (survivor, _) = node_label
+    yield doc_id, ("near", survivor)
+    yield survivor, (ABSORBED, weight)
+
+
+def band_nodes(keys: DedupKeys):
+    node = (keys.id, keys.weight)
+    for band in keys.bands:
+        yield band, node
+
+
+class _ApplyDecisionsFn(beam.DoFn):
     def setup(self) -> None:
         self._counter = BeamCounter(STAGE)
 
-    def documents_of(self, element) -> list[Document]:
-        return [unpack(blob) for blob in element[1]["doc"]]
-
-    def process_one(self, joined):
-        # (id, {doc: [packed Document], survivor: [id], absorbed: [weight], failed: [StageError]})
-        #   -> kept Document, NEAR_DUPLICATE, or STAGE_ERROR when its signature failed
+    def process(self, joined):
+        # (id, {doc: [packed Document], decision: [(kind, value)]})
+        #   -> the Document (dup_cluster_size set), a duplicate's Rejection, or STAGE_ERROR when a step failed on it
         _, groups = joined
-        failed = list(groups["failed"])
+        docs = [unpack(blob) for blob in groups["doc"]]
+        decisions = list(groups["decision"])
+        failed = [value for kind, value in decisions if kind == FAILED]
         if failed:
-            yield from dead_lettered(STAGE, self.documents_of(joined), failed[0], self._counter)
+            yield from dead_lettered(STAGE, docs, failed[0], self._counter)
             return
-        survivors = list(groups["survivor"])
-        absorbed = sum(groups["absorbed"])
-        for doc in self.documents_of(joined):
-            if survivors:
-                yield rejected(
-                    Rejection(STAGE, DropReason.NEAR_DUPLICATE, doc.id, doc.url, _KEPT + survivors[0]), self._counter
-                )
-            elif absorbed:
-                yield dataclasses.replace(doc, dup_cluster_size=doc.dup_cluster_size + absorbed)
-            else:
+        drop = next(((kind, value) for kind, value in decisions if kind in _DROPS), None)
+        weight = next((value for kind, value in decisions if kind == WEIGHT), None)
+        absorbed = sum(value for kind, value in decisions if kind == ABSORBED)
+        for doc in docs:
+            if drop is not None:
+                kind, survivor = drop
+                yield rejected(Rejection(STAGE, _DROPS[kind], doc.id, doc.url, _KEPT + survivor), self._counter)
+            elif weight is None and not absorbed:
                 yield doc
+            else:
+                size = (doc.dup_cluster_size if weight is None else weight) + absorbed
+                yield dataclasses.replace(doc, dup_cluster_size=size)
 
 
-def _split(results) -> StageOutput:
-    return StageOutput(results.kept, results[DROPPED], results[DEAD_LETTER])
+class KeyOutput(NamedTuple):
+    keys: beam.PCollection  # PCollection[DedupKeys]: the survivors of the step
+    decisions: beam.PCollection  # PCollection[(id, (kind, value))]
 
 
-def _group_by(docs, name: str, key_of, keep_label: str, keep_fn: StageFn) -> StageOutput:
-    """Key documents, group them, and keep one per group: `KeyBy<name>` | `GroupBy<name>` | `keep_label`."""
-    keyed = docs | f"KeyBy{name}" >> beam.ParDo(_KeyByFn(key_of)).with_outputs(DROPPED, DEAD_LETTER, main="kept")
-    kept = _split(
-        keyed.kept
+def _group_decide(keys, name: str, key_of, decide_fn: _GroupDecisionFn) -> KeyOutput:
+    """`KeyBy<name>` | `GroupBy<name>` | `Decide<name>`: ids and hashes only."""
+    results = (
+        keys
+        | f"KeyBy{name}" >> beam.Map(lambda k: (key_of(k), k))
         | f"GroupBy{name}" >> beam.GroupByKey()
-        | keep_label >> beam.ParDo(keep_fn).with_outputs(DROPPED, DEAD_LETTER, main="kept")
+        | f"Decide{name}" >> beam.ParDo(decide_fn).with_outputs(DECISIONS, main="keys")
     )
-    return flatten_outputs(f"{name}Steps", kept.kept, [_split(keyed), kept])
+    return KeyOutput(results.keys, results[DECISIONS])
 
 
 class DedupUrls(beam.PTransform):
-    def expand(self, docs) -> StageOutput:
-        return _group_by(docs, "Url", url_key, "KeepLatestFetch", _KeepLatestFetchFn())
+    def expand(self, keys) -> KeyOutput:
+        return _group_decide(keys, "Url", lambda k: k.url_key, _KeepLatestFetchFn())
 
 
 class DedupExactTexts(beam.PTransform):
-    def expand(self, docs) -> StageOutput:
-        return _group_by(docs, "Text", text_key, "KeepOnePerText", _KeepOnePerTextFn())
+    def expand(self, keys) -> KeyOutput:
+        return _group_decide(keys, "Text", lambda k: k.text_key, _KeepOnePerTextFn())
 
 
 class NearOutput(NamedTuple):
-    kept: beam.PCollection  # PCollection[Document]
-    dropped: beam.PCollection  # PCollection[Rejection]
+    decisions: beam.PCollection  # PCollection[(id, (kind, value))]
     stats: beam.PCollection  # PCollection[(stat name, count)]
-    dead_letters: beam.PCollection  # PCollection[DeadLetter]
 
 
 class DedupNearTexts(beam.PTransform):
@@ -327,40 +364,24 @@ class DedupNearTexts(beam.PTransform):
         super().__init__()
         self._config = config
 
-    def expand(self, docs) -> NearOutput:
+    def expand(self, keys) -> NearOutput:
         config = self._config
-        signed = (
-            docs
-            | "Batch" >> beam.BatchElements(min_batch_size=_SIGNATURE_BATCH, max_batch_size=_SIGNATURE_BATCH)
-            | "Bands" >> beam.ParDo(_BandsFn(config)).with_outputs(SIGNATURE_FAILED, main="keys")
-        )
         buckets = (
-            signed.keys  # PCollection[(band key, (id, weight))]
+            keys
+            | "BandNodes" >> beam.FlatMap(band_nodes)  # (band key, (id, weight))
             | "Buckets" >> beam.CombinePerKey(BucketMembers(config.max_bucket_size))
             | "BucketEdges" >> beam.ParDo(_BucketEdgesFn(config.max_bucket_size)).with_outputs(STATS, main="edges")
         )
         components = buckets.edges | "Components" >> ConnectedComponents(config.components_rounds, namespace=STAGE)
-        # PCollection[((id, weight), (survivor id, survivor weight))], survivors left out
-        duplicates = components.labels | "Duplicates" >> beam.Filter(lambda node_label: node_label[0] != node_label[1])
-        survivor_of = duplicates | "SurvivorOf" >> beam.Map(lambda nl: (nl[0][0], nl[1][0]))  # (id, survivor id)
-        absorbed = (
-            duplicates
-            | "WeightToSurvivor" >> beam.Map(lambda nl: (nl[1][0], nl[0][1]))
-            | "Absorbed" >> beam.CombinePerKey(sum)  # (survivor id, documents absorbed)
-        )
-        results = (
-            {
-                "doc": docs | "KeyById" >> beam.Map(lambda doc: (doc.id, pack(doc))),
-                "survivor": survivor_of,
-                "absorbed": absorbed,
-                "failed": signed[SIGNATURE_FAILED],
-            }
-            | "JoinDecisions" >> beam.CoGroupByKey()
-            | "ApplyDecisions" >> beam.ParDo(_ApplyNearDecisionFn()).with_outputs(DROPPED, DEAD_LETTER, main="kept")
+        # PCollection[((id, weight), (survivor id, survivor weight))]; survivors are labelled with themselves
+        decisions = (
+            components.labels
+            | "Duplicates" >> beam.Filter(lambda node_label: node_label[0] != node_label[1])
+            | "NearDecisions" >> beam.FlatMap(near_decisions)
         )
         unsettled = components.unsettled | "CountUnsettled" >> beam.Map(lambda _: ("unsettled_nodes", 1))
         stats = (buckets[STATS], unsettled) | "NearStats" >> beam.Flatten()
-        return NearOutput(results.kept, results[DROPPED], stats, results[DEAD_LETTER])
+        return NearOutput(decisions, stats)
 
 
 def _stats_dict(pairs: list[tuple[str, int]]) -> dict[str, int]:
@@ -381,29 +402,50 @@ class Deduplicate(beam.PTransform):
 
     def expand(self, docs) -> StageOutput:
         config = self._config
-        steps, stats = [], []
+        pipeline = docs.pipeline
+        none = pipeline | "NoEvents" >> beam.Create([])  # Flatten needs one input; an empty one adds nothing
+        stats = [none]
+        if not (config.url or config.exact or config.near):
+            self.stats = self._collect_stats(stats)
+            return StageOutput(docs | "NothingToDo" >> beam.Map(lambda doc: doc), none, none)
+        keyed = (
+            docs
+            | "Batch" >> beam.BatchElements(min_batch_size=_KEYS_BATCH, max_batch_size=_KEYS_BATCH)
+            | "Keys" >> beam.ParDo(_KeysFn(config)).with_outputs(DECISIONS, main="keys")
+        )
+        keys, decisions = keyed.keys, [keyed[DECISIONS]]
         if config.url:
-            steps.append(docs | "DedupUrls" >> DedupUrls())
-            docs = steps[-1].kept
+            step = keys | "DedupUrls" >> DedupUrls()
+            keys = step.keys
+            decisions.append(step.decisions)
         if config.exact:
-            steps.append(docs | "DedupExactTexts" >> DedupExactTexts())
-            docs = steps[-1].kept
+            step = keys | "DedupExactTexts" >> DedupExactTexts()
+            keys = step.keys
+            decisions.append(step.decisions)
         if config.near:
-            near = docs | "DedupNearTexts" >> DedupNearTexts(config)
-            steps.append(StageOutput(near.kept, near.dropped, near.dead_letters))
+            near = keys | "DedupNearTexts" >> DedupNearTexts(config)
+            decisions.append(near.decisions)
             stats.append(near.stats)
-            docs = near.kept
-        if not steps:
-            docs = docs | "NothingToDo" >> beam.Map(lambda doc: doc)
-        none = docs.pipeline | "NoEvents" >> beam.Create([])  # Flatten needs one input; an empty one adds nothing
-        self.stats = (
-            [*stats, none]
+        self.stats = self._collect_stats(stats)
+        results = (
+            {
+                "doc": docs | "KeyById" >> beam.Map(lambda doc: (doc.id, pack(doc))),
+                "decision": decisions | "AllDecisions" >> beam.Flatten(),
+            }
+            | "JoinDecisions" >> beam.CoGroupByKey()
+            | "ApplyDecisions" >> beam.ParDo(_ApplyDecisionsFn()).with_outputs(DROPPED, DEAD_LETTER, main="kept")
+        )
+        return StageOutput(results.kept, results[DROPPED], results[DEAD_LETTER])
+
+    @staticmethod
+    def _collect_stats(stats: list) -> beam.PCollection:
+        return (
+            stats
             | "AllStats" >> beam.Flatten()
             | "SumStats" >> beam.CombinePerKey(sum)
             | "CollectStats" >> beam.combiners.ToList()
             | "StatsDict" >> beam.Map(_stats_dict)
         )
-        return flatten_outputs("All", docs, steps)
 
 
 def cluster_member(rejection: Rejection):

@@ -24,7 +24,6 @@ from warcio.warcwriter import WARCWriter
 from gristmill import __version__
 from pipeline.accounting.dead_letter import dead_letter_line
 from pipeline.accounting.guard import DEAD_LETTER, DROPPED, StageError, StageFn
-from pipeline.accounting.packing import unpack
 from pipeline.config import IngestConfig, config_from_dict
 from pipeline.core.records import Capture, Document, DropReason, Provenance, describe_error
 from pipeline.runner import run_pipeline
@@ -124,12 +123,12 @@ def _warc(pages: dict[str, str]) -> bytes:
     return out.getvalue()
 
 
-def _fail_on(cls, marker: str, urls_of=lambda element: [element.url]):
+def _fail_on(cls, marker: str):
     """`cls.process_one`, raising for an element whose URL holds `marker` (and quoting page text, as a bug might)."""
     original = cls.process_one
 
     def process_one(self, element, *args, **kwargs):
-        if any(marker in url for url in urls_of(element)):
+        if marker in element.url:
             raise ValueError(f"cannot handle {SECRET}")
         return original(self, element, *args, **kwargs)
 
@@ -179,17 +178,28 @@ def poisoned_run(tmp_path_factory):
             raise FloatingPointError(SECRET)
         return signatures(self, texts)
 
-    group_urls = lambda element: [unpack(blob).url for blob in element[1]]  # noqa: E731 -- (key, Iterable[packed Document])
+    url_key = dedup.url_key
+
+    def failing_url_key(doc):
+        if "poison-url-key" in doc.url:
+            raise ValueError(f"cannot handle {SECRET}")
+        return url_key(doc)
+
+    decide_text = dedup._KeepOnePerTextFn.decide
+
+    def failing_text_group(self, members):
+        if any("poison-text-group" in member.url for member in members):
+            raise ValueError(f"cannot handle {SECRET}")
+        return decide_text(self, members)
+
     monkeypatch.setattr(warc_reader, "_provenance", failing_provenance)
     monkeypatch.setattr(extract._ExtractFn, "process_one", _fail_on(extract._ExtractFn, "poison-extract"))
     monkeypatch.setattr(
         langid._IdentifyLanguageFn, "process_one", _fail_on(langid._IdentifyLanguageFn, "poison-langid")
     )
     monkeypatch.setattr(safety._ApplySafetyFn, "process_one", _fail_on(safety._ApplySafetyFn, "poison-safety"))
-    monkeypatch.setattr(dedup._KeyByFn, "process_one", _fail_on(dedup._KeyByFn, "poison-url-key"))
-    monkeypatch.setattr(
-        dedup._KeepOnePerTextFn, "process_one", _fail_on(dedup._KeepOnePerTextFn, "poison-text-group", group_urls)
-    )
+    monkeypatch.setattr(dedup, "url_key", failing_url_key)
+    monkeypatch.setattr(dedup._KeepOnePerTextFn, "decide", failing_text_group)
     monkeypatch.setattr(dedup.MinHasher, "signatures", failing_signatures)
     monkeypatch.setattr(quality._ApplyQualityFn, "process_one", _fail_on(quality._ApplyQualityFn, "poison-quality"))
     monkeypatch.setattr(domains._TagDomainsFn, "process_one", _fail_on(domains._TagDomainsFn, "poison-domains"))

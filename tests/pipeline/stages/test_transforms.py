@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import io
+import os
 
 import apache_beam as beam
 import pyarrow.parquet as pq
 import pytest
-from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipeline.config import ExtractConfig, IngestConfig, LangIdConfig, OutputConfig
+from pipeline.config import ExtractConfig, GristmillConfig, IngestConfig, LangIdConfig, OutputConfig
 from pipeline.core.records import Capture, Document, Provenance
 from pipeline.graph import UNKNOWN_WORKERS, planned_workers
+from pipeline.runner import pipeline_options
 from pipeline.stages.extract_text import ExtractText
 from pipeline.stages.identify_language import IdentifyLanguage
 from pipeline.stages.read_warc import ReadWarc, spreads_records
@@ -72,11 +74,12 @@ def test_read_warc(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "setting, workers, spread", [("always", 1, True), ("never", 4, False), ("auto", 1, False), ("auto", 2, True)]
+    "setting, workers, spread",
+    [("always", 1, True), ("never", 4, False), ("auto", 1, False), ("auto", 2, False), ("auto", 3, True)],
 )
 def test_read_warc_spreads_records_only_when_files_are_too_few(tmp_path, setting, workers, spread):
-    """Two files: spread over the workers (packed, reshuffled) only when asked, or when 2 files cannot feed the workers;
-    either way the same records come out."""
+    """Two files: spread over the workers (packed, reshuffled) only when asked, or when 2 files cannot feed the workers:
+    one worker, or at least one file per worker, gains nothing from it; either way the same records come out."""
     for name, url in (("a", "https://a.example/1"), ("b", "https://b.example/1")):
         _warc(tmp_path / f"{name}.warc.gz", {url: (200, "text/html; charset=utf-8", _page(PROSE_EN).encode())})
     assert spreads_records(setting, 2, workers) is spread
@@ -101,6 +104,21 @@ def test_read_warc_spreads_records_only_when_files_are_too_few(tmp_path, setting
 )
 def test_planned_workers_reads_the_runner_options(args, workers):
     assert planned_workers(PipelineOptions(args)) == workers
+
+
+@pytest.mark.parametrize(
+    "args, mode, workers",
+    [
+        (["--direct_num_workers=1"], "in_memory", 1),
+        (["--direct_num_workers=2"], "multi_processing", 2),
+        (["--direct_num_workers=1", "--direct_running_mode=multi_processing"], "multi_processing", 1),
+        (["--direct_running_mode=multi_threading"], "multi_threading", os.cpu_count() or 1),
+    ],
+)
+def test_local_runs_default_to_the_cheapest_mode_for_their_workers(args, mode, workers):
+    """One worker runs in the runner's process; more get processes; what the user sets wins."""
+    direct = pipeline_options(args, GristmillConfig())[0].view_as(DirectOptions)
+    assert (direct.direct_running_mode, direct.direct_num_workers) == (mode, workers)
 
 
 def test_extract_text():
