@@ -70,17 +70,26 @@ def position_multipliers(ngram: int) -> np.ndarray:
     return _fmix64(np.array([(_GOLDEN * (i + 1)) & _MASK64 for i in range(ngram)], dtype=np.uint64)) | np.uint64(1)
 
 
+def affine32_permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's `MinHash(num_perm, seed, scheme="affine32").permutations`: `a` odd, `b` any, uint32.
+
+    Written out, not imported: datasketch imports scipy, which costs every process that
+    deduplicates ~0.5 s and ~55 MB for these six lines (a test checks they agree)."""
+    generator = np.random.RandomState(seed)
+    a = generator.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = generator.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
+
+
 class MinHasher:
     """Signatures for one (num_perm, ngram, seed): `signatures(texts)` -> (D, num_perm) uint32."""
 
     def __init__(self, *, num_perm: int = 112, ngram: int = 5, seed: int = 1):
         self.num_perm = num_perm
         self.ngram = ngram
-        from datasketch import MinHash  # here, not with the module: its import (scipy) costs every Beam worker ~0.3 s
-
-        a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
-        self._a = a.astype(np.uint32)[:, None]  # (P, 1)
-        self._b = b.astype(np.uint32)[:, None]  # (P, 1)
+        a, b = affine32_permutations(num_perm, seed)
+        self._a = a[:, None]  # (P, 1)
+        self._b = b[:, None]  # (P, 1)
         self._multipliers = position_multipliers(ngram)
         self._powers = (np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64))  # see _power_tables
         self._scratch = np.empty((num_perm, _CHUNK_SHINGLES), dtype=np.uint32)

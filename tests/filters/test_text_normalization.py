@@ -10,10 +10,12 @@ from hypothesis import strategies as st
 
 from filters.text_normalization import (
     _DECOMPOSES,
+    _fold,
     _fold_table,
     normalize_for_dedup,
     normalize_url,
     normalized_code_points,
+    word_spans,
 )
 
 SENTENCES = Path(__file__).resolve().parents[3] / "shared" / "data" / "langid" / "lingua" / "sentences"
@@ -77,6 +79,15 @@ def test_every_character_that_decomposes_is_changed_by_nfkd():
         assert all(table[ord(c)] != _DECOMPOSES for c in decomposed), hex(code)
 
 
+def test_unassigned_and_private_use_code_points_fold_to_themselves():
+    # the table skips them without calling _fold: that shortcut must be what _fold would give
+    table = _fold_table()
+    skipped = [c for c in range(0, 0x110000, 97) if unicodedata.category(chr(c)) in ("Cn", "Co")]
+    assert len(skipped) > 5000
+    for code in skipped:
+        assert _fold(chr(code)) == chr(code) and table[code] == code, hex(code)
+
+
 # realistic characters: Latin with accents, Greek, Cyrillic, Arabic, Devanagari, CJK, Hangul, digits,
 # punctuation, symbols, combining marks, ligatures, full-width forms, whitespace
 _ALPHABET = st.sampled_from(
@@ -106,6 +117,38 @@ def test_real_sentences_in_75_languages():
     for path in sorted(SENTENCES.glob("*.txt")):
         text = " ".join(path.read_text(encoding="utf-8").splitlines()[:50])
         assert normalize_for_dedup(text) == reference_normalize(text), path.stem
+
+
+def _check_spans(text: str) -> None:
+    """word_spans gives one span per normalized word, in order, and each span holds its word."""
+    words = normalize_for_dedup(text).split()
+    spans = word_spans(text)
+    assert len(spans) == len(words)
+    assert np.all(spans[:, 0] < spans[:, 1]) and np.all(spans[1:, 0] >= spans[:-1, 0])
+    for (start, end), word in zip(spans, words):  # (a final sigma is one only in its context)
+        assert word.replace("ς", "σ") in normalize_for_dedup(text[start:end]).replace("ς", "σ").split()
+
+
+@pytest.mark.parametrize(
+    "text", ["", "  ", "Café:  It's 24°C in 2024!", "ﬁne ½ cup", "a\u00adb 3.14", "한국어 문장", "İstanbul"]
+)
+def test_word_spans(text):
+    _check_spans(text)
+    example = "Café:  It's 24°C"
+    assert [example[s:e] for s, e in word_spans(example)] == ["Café", "It", "s", "24", "C"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=80))
+def test_word_spans_follow_the_normalization(text):
+    _check_spans(text)
+
+
+def test_word_spans_of_real_sentences_in_75_languages():
+    if not SENTENCES.is_dir():
+        skip_or_fail(f"shared sentences not found at {SENTENCES}")
+    for path in sorted(SENTENCES.glob("*.txt")):
+        _check_spans("\n".join(path.read_text(encoding="utf-8").splitlines()[:50]))
 
 
 @pytest.mark.parametrize(
