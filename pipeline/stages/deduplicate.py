@@ -372,7 +372,9 @@ class DedupNearTexts(beam.PTransform):
             | "Buckets" >> beam.CombinePerKey(BucketMembers(config.max_bucket_size))
             | "BucketEdges" >> beam.ParDo(_BucketEdgesFn(config.max_bucket_size)).with_outputs(STATS, main="edges")
         )
-        components = buckets.edges | "Components" >> ConnectedComponents(config.components_rounds, namespace=STAGE)
+        components = buckets.edges | "Components" >> ConnectedComponents(
+            config.components_rounds, namespace=STAGE, max_residual_edges=config.components_max_residual_edges
+        )
         # PCollection[((id, weight), (survivor id, survivor weight))]; survivors are labelled with themselves
         decisions = (
             components.labels

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 
 import apache_beam as beam
+import pytest
+from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import BeamAssertException, assert_that, equal_to
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.stages.connected_components import ConnectedComponents, large_star, small_star
+from pipeline.stages.connected_components import (
+    ConnectedComponents,
+    UnionFind,
+    large_star,
+    settled_label,
+    small_star,
+)
+
+NAMESPACE = "TestComponents"
 
 
 def union_find_labels(edges) -> dict:
@@ -75,6 +86,26 @@ def _combined(graphs) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     return edges
 
 
+def _forest(seed: int, paths: int, cliques: int) -> list[tuple[int, int]]:
+    """Long paths (one in sorted order, the slowest for the rounds) and cliques, ids interleaved at random."""
+    rng = random.Random(seed)
+    sizes = [rng.randrange(50, 300) for _ in range(paths)] + [rng.randrange(3, 12) for _ in range(cliques)]
+    ids = list(range(sum(sizes)))
+    rng.shuffle(ids)
+    edges, start = [], 0
+    for index, size in enumerate(sizes):
+        nodes = ids[start : start + size]
+        start += size
+        if index == 0:
+            nodes.sort()
+        if index < paths:
+            edges += [(nodes[i], nodes[i + 1]) for i in range(size - 1)]
+        else:
+            edges += [(a, b) for i, a in enumerate(nodes) for b in nodes[i + 1 :]]
+    rng.shuffle(edges)
+    return edges
+
+
 def _labels_equal(expected: dict):
     def check(actual):
         actual = list(actual)
@@ -85,52 +116,126 @@ def _labels_equal(expected: dict):
     return check
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_GRAPHS)
-def test_components_equal_union_find(graphs):
-    edges = _combined(graphs)
+def _labels_safe(truth: dict):
+    """Too little merged, never too much: a label labels itself, is no larger, and is in the node's component."""
+
+    def check(actual):
+        actual = list(actual)
+        labels = dict(actual)
+        if len(actual) != len(labels) or set(labels) != set(truth):
+            raise BeamAssertException(f"{len(actual)} labels for {len(truth)} nodes")
+        for node, label in labels.items():
+            if not (labels[label] == label and truth[label] == truth[node] and label <= node):
+                raise BeamAssertException(f"unsafe label {label!r} for {node!r}")
+
+    return check
+
+
+def _components(edges, check_labels, check_unsettled, **kwargs) -> dict[str, int]:
+    """Runs ConnectedComponents on `edges` under the two checks; returns its counters."""
+    pipeline = TestPipeline()
+    components = pipeline | beam.Create(edges) | ConnectedComponents(namespace=NAMESPACE, **kwargs)
+    assert_that(components.labels, check_labels, label="labels")
+    assert_that(components.unsettled, check_unsettled, label="unsettled")
+    result = pipeline.run()
+    result.wait_until_finish()
+    counters = Counter()
+    for counter in result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))["counters"]:
+        counters[counter.key.metric.name] += counter.committed
+    return counters
+
+
+def _exact(edges, **kwargs) -> dict[str, int]:
+    """Runs ConnectedComponents and checks every label is its component's smallest node; returns its counters."""
     expected = union_find_labels([(a, b) for a, b in edges if a != b])
-    with TestPipeline() as p:
-        components = p | beam.Create(edges) | ConnectedComponents(rounds=12)
-        assert_that(components.labels, _labels_equal(expected), label="labels")
-        assert_that(components.unsettled, equal_to([]), label="unsettled")
+    return _components(edges, _labels_equal(expected), equal_to([]), **kwargs)
 
 
-def test_fixed_shapes_equal_union_find():
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_GRAPHS, st.integers(min_value=1, max_value=3))
+def test_components_equal_union_find(graphs, rounds):
+    _exact(_combined(graphs), rounds=rounds)
+
+
+@pytest.mark.parametrize("rounds", [1, 3])
+def test_fixed_shapes_equal_union_find(rounds):
     rng = random.Random(7)
     kinds = ("sorted_chain", "chain", "star", "clique", "tree", "random")
     graphs = [(kind, size, rng.randrange(2**16)) for kind in kinds for size in (2, 3, 33)]
     edges = _combined(graphs) + [(("x", 1), ("x", 1))]  # a self-loop alone is no edge: the node has no label
-    expected = union_find_labels([(a, b) for a, b in edges if a != b])
-    with TestPipeline() as p:
-        components = p | beam.Create(edges) | ConnectedComponents(rounds=12)
-        assert_that(components.labels, _labels_equal(expected), label="labels")
-        assert_that(components.unsettled, equal_to([]), label="unsettled")
+    _exact(edges, rounds=rounds)
 
 
-def test_too_few_rounds_split_components_and_count_it():
-    # a sorted chain of 64 needs 6 rounds; after 1, labels must still be safe:
-    # every label labels itself, and a node's label is in its true component
+def test_one_round_settles_long_paths_and_cliques_through_the_residual_step():
+    counters = _exact(_forest(seed=3, paths=6, cliques=30), rounds=1)
+    assert counters["residual_edges"] > 0 and counters["residual_overflow"] == counters["unsettled_nodes"] == 0
+
+
+def test_stars_settle_in_the_rounds_with_no_residual():
+    edges = [(center, center + leaf) for center in range(0, 1000, 10) for leaf in range(1, 10)]
+    counters = _exact(edges, rounds=1)
+    assert counters["residual_edges"] == counters["residual_overflow"] == counters["unsettled_nodes"] == 0
+
+
+def test_string_and_tuple_ids():
+    rng = random.Random(5)
+    names = [f"doc-{i:04d}" for i in range(120)]
+    rng.shuffle(names)
+    chain = [(names[i], names[i + 1]) for i in range(len(names) - 1)]
+    _exact(chain + [("a", "b"), ("b", "c")], rounds=1)
+    # deduplicate.py's nodes: (document id, dup_cluster_size)
+    nodes = {name: (f"{rng.getrandbits(64):016x}", rng.randrange(1, 4)) for name in names}
+    _exact([(nodes[a], nodes[b]) for a, b in chain], rounds=1)
+
+
+def test_no_edges():
+    counters = _components([], equal_to([]), equal_to([]), rounds=3)
+    assert sum(counters.values()) == 0
+
+
+def test_residual_cap_keeps_labels_safe_and_emits_the_unsettled():
+    # a sorted chain of 64 needs 6 rounds: after 1 the residual is several edges, so a cap of 0 or 5 is exceeded
     edges = [(i, i + 1) for i in range(63)] + [(100, 101), (101, 102)]
     truth = union_find_labels(edges)
 
-    def safe(actual):
-        labels = dict(actual)
-        assert set(labels) == set(truth)
-        for node, label in labels.items():
-            assert labels[label] == label and truth[label] == truth[node] and label <= node, (node, label)
-        if len({labels[n] for n in range(64)}) < 2:
-            raise BeamAssertException("expected the chain to be split after one round")
+    def some_chain_nodes(actual):
+        if not actual or not set(actual) <= set(range(64)) or len(actual) != len(set(actual)):
+            raise BeamAssertException(f"unsettled nodes: {sorted(actual)}")
 
-    def counted(unsettled):
-        unsettled = set(unsettled)
-        if not unsettled or not unsettled <= set(range(64)):
-            raise BeamAssertException(f"unsettled nodes: {sorted(unsettled)}")
+    for cap in (0, 5):
+        counters = _components(edges, _labels_safe(truth), some_chain_nodes, rounds=1, max_residual_edges=cap)
+        assert (
+            counters["residual_overflow"] == 1 and counters["residual_edges"] == 0 and counters["unsettled_nodes"] > 0
+        )
 
-    with TestPipeline() as p:
-        components = p | beam.Create(edges) | ConnectedComponents(rounds=1)
-        assert_that(components.labels, safe, label="labels")
-        assert_that(components.unsettled, counted, label="unsettled")
+
+def test_residual_cap_is_inclusive():
+    edges = [(i, i + 1) for i in range(63)]
+    resolved = _exact(edges, rounds=1)["residual_edges"]
+    assert _exact(edges, rounds=1, max_residual_edges=resolved)["residual_edges"] == resolved
+    truth = union_find_labels(edges)
+    just_over = _components(edges, _labels_safe(truth), lambda nodes: None, rounds=1, max_residual_edges=resolved - 1)
+    assert just_over["residual_overflow"] == 1
+
+
+def test_shuffles_are_two_per_round_and_three_more():
+    for rounds in (1, 3):
+        pipeline = beam.Pipeline()
+        _ = pipeline | beam.Create([(1, 2)]) | "Components" >> ConnectedComponents(rounds)
+        transforms = pipeline.to_runner_api().components.transforms.values()
+        shuffles = [
+            t.unique_name
+            for t in transforms
+            if t.unique_name.startswith("Components/") and t.spec.urn == "beam:transform:group_by_key:v1"
+        ]
+        assert len(shuffles) == 2 * rounds + 3, shuffles
+
+
+def test_arguments_are_checked():
+    with pytest.raises(ValueError, match="rounds"):
+        ConnectedComponents(0)
+    with pytest.raises(ValueError, match="max_residual_edges"):
+        ConnectedComponents(3, max_residual_edges=-1)
 
 
 def test_star_steps():
@@ -138,3 +243,21 @@ def test_star_steps():
     assert sorted(large_star((1, [5, 7]))) == [(5, 1), (7, 1)]
     assert list(large_star((9, [1, 2]))) == []  # edges to smaller nodes are kept by those nodes
     assert sorted(small_star((9, [4, 2, 4]))) == [(4, 2), (9, 2)]
+
+
+def test_settled_label():
+    assert settled_label(3, {5, 7}) == 3  # a centre
+    assert settled_label(7, {3}) == 3  # a leaf
+    assert settled_label(5, {3, 7}) is None  # a smaller neighbour and another: unsettled
+    assert settled_label(5, {3, 4}) is None
+
+
+def test_union_find_roots_are_the_smallest_nodes():
+    forest = UnionFind()
+    path = list(range(50))
+    random.Random(1).shuffle(path)
+    for a, b in zip(path, path[1:]):
+        forest.union(a, b)
+    forest.union(90, 80)
+    forest.union(80, 80)
+    assert dict(forest.roots()) == {**{n: 0 for n in range(50)}, 80: 80, 90: 80}

@@ -154,7 +154,16 @@ def test_a_chain_of_near_duplicates_is_one_cluster():
     _run(_chain(), DedupConfig(), equal_to([("k00", 30)]), _matches(lambda actual: len(actual) == 29))
 
 
-def test_too_few_rounds_keep_more_and_count_it():
+def test_one_round_and_the_union_find_settle_a_long_chain():
+    _run(
+        _chain(),
+        DedupConfig(url=False, exact=False, components_rounds=1),
+        equal_to([("k00", 30)]),
+        _matches(lambda a: len(a) == 29),
+    )
+
+
+def test_unsettled_components_keep_more_and_count_it():
     docs = _chain()
 
     def split_but_sizes_add_up(kept):
@@ -165,7 +174,7 @@ def test_too_few_rounds_keep_more_and_count_it():
         survivors = {r.detail.removeprefix("kept=") for r in dropped}
         return dropped and all(r.reason == NEAR for r in dropped) and not survivors & {r.id for r in dropped}
 
-    config = DedupConfig(url=False, exact=False, components_rounds=1)
+    config = DedupConfig(url=False, exact=False, components_rounds=1, components_max_residual_edges=0)
     counted = _matches(lambda stats: stats[0]["unsettled_nodes"] > 0)
     _run(docs, config, _matches(split_but_sizes_add_up), _matches(every_survivor_kept), counted)
 
