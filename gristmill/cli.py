@@ -57,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
 # parsed args and returns the exit status.
 _COMMAND_MODULES: list[str] = [
     "gristmill.classifiers_cli",
+    "gristmill.decontam_cli",
     "gristmill.pii_cli",
     "gristmill.report_cli",
     "gristmill.tokens_cli",
@@ -97,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if hasattr(args, "handler"):
         return args.handler(args)  # command modules import what they need (`gristmill report` never loads Beam)
+    from filters.decontamination import IndexFormatError
     from pipeline.config import ConfigError
     from pipeline.runner import OutputExistsError
     from pipeline.warc.sources import InputError
@@ -131,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"stats under {output}/stats/, dashboard {report} ({size / 1024:.0f} KiB)"
             )
             return 0
-    except (ConfigError, InputError, OutputExistsError) as err:
+    except (ConfigError, IndexFormatError, InputError, OutputExistsError) as err:
         print(f"gristmill: {err}", file=sys.stderr)
         return 2
     return 2

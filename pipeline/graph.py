@@ -1,7 +1,10 @@
 """The pipeline graph, read as one sentence:
 
-    ReadWarc | ExtractText | IdentifyLanguage | ApplySafety | Deduplicate | ApplyQuality | TagDomains | WriteShards
+    ReadWarc | ExtractText | IdentifyLanguage | ApplySafety | DedupLines | Deduplicate | ApplyQuality
+    | Decontaminate | TagDomains | WriteShards
     (+ RecordFunnel, RecordStats, WriteManifest, WriteDeadLetters)
+
+Decontaminate is in the graph (and the funnel) only with `decontam.enabled`: it needs an index file.
 
 TagDomains drops nothing; it is in the funnel like every stage. The mixture is
 not a stage: WriteManifest plans it from the shards' per-domain token counts
@@ -27,6 +30,8 @@ from pipeline.core.mixture import MixtureError
 from pipeline.core.schema import SCHEMA_VERSION
 from pipeline.stages.apply_quality import ApplyQuality
 from pipeline.stages.apply_safety import ApplySafety
+from pipeline.stages.decontaminate import Decontaminate
+from pipeline.stages.dedup_lines import DedupLines, WriteLineDedupStats
 from pipeline.stages.deduplicate import Deduplicate, WriteDuplicateClusters
 from pipeline.stages.extract_text import ExtractText
 from pipeline.stages.identify_language import IdentifyLanguage
@@ -63,7 +68,7 @@ def _write_manifest(
     config: GristmillConfig,
     inputs: list[str],
     version: str,
-    stats_paths: list[str] | None = None,
+    stats_paths: list[list[str]] | None = None,
 ) -> dict | None:
     """Write manifest.json or, when this run's data cannot fill the configured mixture, the reason
     to stats/mixture_error.json instead (and no manifest). The command line reports that file after
@@ -134,11 +139,15 @@ def build_pipeline(
     extracted = read.kept | "ExtractText" >> ExtractText(config.extract)
     identified = extracted.kept | "IdentifyLanguage" >> IdentifyLanguage(config.langid)
     safe = identified.kept | "ApplySafety" >> ApplySafety(config.safety)
-    unique = safe.kept | "Deduplicate" >> Deduplicate(config.dedup)
+    dedup_lines = DedupLines(config.lines)
+    lines = safe.kept | "DedupLines" >> dedup_lines
+    unique = lines.kept | "Deduplicate" >> Deduplicate(config.dedup)
     if config.dedup.write_clusters:
         unique.dropped | "WriteDuplicateClusters" >> WriteDuplicateClusters(output_dir)
     good = unique.kept | "ApplyQuality" >> ApplyQuality(config.quality)
-    tagged = good.kept | "TagDomains" >> TagDomains(config.domains)
+    decontaminate = Decontaminate(config.decontam, output_dir) if config.decontam.enabled else None
+    clean = good.kept | "Decontaminate" >> decontaminate if decontaminate is not None else good
+    tagged = clean.kept | "TagDomains" >> TagDomains(config.domains)
     kept = tagged.kept | "CountKept" >> beam.ParDo(_CountKeptFn(progress_dir))
     shards = kept | "WriteShards" >> WriteShards(output_dir, config.output, axis=config.mixture.axis)
 
@@ -147,8 +156,10 @@ def build_pipeline(
         ("ExtractText", extracted),
         ("IdentifyLanguage", identified),
         ("ApplySafety", safe),
+        ("DedupLines", lines),
         ("Deduplicate", unique),
         ("ApplyQuality", good),
+        *([("Decontaminate", clean)] if decontaminate is not None else []),
         ("TagDomains", tagged),
     ]
     funnel = funnel_inputs(stages) | "RecordFunnel" >> RecordFunnel(output_dir, [name for name, _ in stages])
@@ -157,7 +168,11 @@ def build_pipeline(
         | "AllDeadLetters" >> beam.Flatten()
         | "WriteDeadLetters" >> WriteDeadLetters(output_dir)
     )
-    stats_paths = kept | "RecordStats" >> RecordStats(output_dir, funnel)
+    stats_paths = (
+        kept | "RecordStats" >> RecordStats(output_dir, funnel),
+        dedup_lines.stats | "WriteLineDedupStats" >> WriteLineDedupStats(output_dir),
+        *([decontaminate.written] if decontaminate is not None else []),
+    ) | "StatsWritten" >> beam.Flatten()
     (
         shards
         | "CollectShards" >> beam.combiners.ToList()
@@ -165,7 +180,7 @@ def build_pipeline(
         >> beam.Map(
             _write_manifest,
             funnel=beam.pvalue.AsSingleton(funnel),
-            stats_paths=beam.pvalue.AsSingleton(stats_paths),
+            stats_paths=beam.pvalue.AsList(stats_paths),
             output_dir=output_dir,
             config=config,
             inputs=read_warc.files,

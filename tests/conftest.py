@@ -40,6 +40,7 @@ def shared_warcs(shared_data: Path) -> list[Path]:
 # Later stages switched off, for tests about ingest, extraction and accounting.
 STAGES_OFF = {
     "safety": {"pii": {"enabled": False}, "toxicity": {"enabled": False}},
+    "lines": {"enabled": False},
     "dedup": {"url": False, "exact": False, "near": False},
     "quality": {"enabled": False},
 }

@@ -13,6 +13,7 @@ import datetime
 
 from gristmill import __version__
 from gristmill.report.cards import A_B, Card, cards, mixture_of
+from gristmill.report.contamination_card import contamination_cards
 from gristmill.report.content_cards import content_cards
 from gristmill.report.run_data import RunData
 from gristmill.report.svg import compact, esc
@@ -257,6 +258,7 @@ def render_page(runs: list[RunData]) -> str:
         *standard[:after_mixture],
         *content_cards(runs),
         *standard[after_mixture:],
+        *contamination_cards(runs),
     ]
     title = f"gristmill: {runs[0].path} vs {runs[1].path}" if compare else f"gristmill run report: {runs[0].path}"
     blocks = "".join(_run_block(run, label if compare else None) for run, label in zip(runs, ("A", "B")))

@@ -25,6 +25,7 @@ STATS_TABLES = (
     "topics",
     "formats",
     "topic_format",
+    "contamination",  # only when decontamination ran
 )
 
 

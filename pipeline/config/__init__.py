@@ -19,9 +19,11 @@ from typing import Any
 import yaml
 
 from filters.pii import PII_MODES, PiiConfig
+from pipeline.config.decontam import DecontamConfig
 from pipeline.config.dedup import DedupConfig
 from pipeline.config.domains import CLASSIFIER_MODES, DomainClassifierConfig, DomainsConfig
 from pipeline.config.ingest import EXTRACTION_BACKENDS, ExtractConfig, IngestConfig, LangIdConfig, S3Config
+from pipeline.config.line_dedup import LINE_DEDUP_SCOPES, LineDedupConfig
 from pipeline.config.output import OutputConfig
 from pipeline.config.quality import QualityConfig
 from pipeline.config.safety import BlocklistConfig, SafetyConfig, ToxicityConfig
@@ -36,13 +38,16 @@ __all__ = [
     "PII_MODES",
     "BlocklistConfig",
     "ConfigError",
+    "DecontamConfig",
     "DedupConfig",
     "DomainClassifierConfig",
     "DomainsConfig",
     "ExtractConfig",
     "GristmillConfig",
     "IngestConfig",
+    "LINE_DEDUP_SCOPES",
     "LangIdConfig",
+    "LineDedupConfig",
     "MIXTURE_STRATEGIES",
     "MixtureConfig",
     "MixturePhase",
@@ -65,8 +70,10 @@ class GristmillConfig:
     extract: ExtractConfig = dataclasses.field(default_factory=ExtractConfig)
     langid: LangIdConfig = dataclasses.field(default_factory=LangIdConfig)
     safety: SafetyConfig = dataclasses.field(default_factory=SafetyConfig)
+    lines: LineDedupConfig = dataclasses.field(default_factory=LineDedupConfig)
     dedup: DedupConfig = dataclasses.field(default_factory=DedupConfig)
     quality: QualityConfig = dataclasses.field(default_factory=QualityConfig)
+    decontam: DecontamConfig = dataclasses.field(default_factory=DecontamConfig)
     output: OutputConfig = dataclasses.field(default_factory=OutputConfig)
     domains: DomainsConfig = dataclasses.field(default_factory=DomainsConfig)
     mixture: MixtureConfig = dataclasses.field(default_factory=MixtureConfig)

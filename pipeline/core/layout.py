@@ -4,6 +4,8 @@
       data/<axis>=<group>/part-NNNNN-of-MMMMM.parquet shards per mixture group (pipeline/stages/write_shards.py)
       stats/funnel.json, stats/<table>.parquet        the funnel and distributions (pipeline/accounting/)
       stats/mixture_error.json                        instead of a manifest, when the mixture cannot be drawn
+      stats/contamination.parquet                     per evaluation set, when decontamination ran
+      stats/line_dedup.json                           what DedupLines removed (pipeline/stages/dedup_lines.py)
       dead_letter/part-*.jsonl                        only when a stage failed on a document
       dedup_clusters/part-*.jsonl                     with dedup.write_clusters
       manifest.json                                   last: a run is complete when it exists
@@ -22,7 +24,9 @@ DEAD_LETTER_DIR = "dead_letter"
 CLUSTERS_DIR = "dedup_clusters"
 MANIFEST = "manifest.json"
 FUNNEL = f"{STATS_DIR}/funnel.json"
+LINE_DEDUP = f"{STATS_DIR}/line_dedup.json"
 MIXTURE_ERROR = f"{STATS_DIR}/mixture_error.json"
+CONTAMINATION = f"{STATS_DIR}/contamination.parquet"  # written by the Decontaminate stage, only when it runs
 REPORT = "report.html"
 REPORT_COMPARE = "report_compare.html"
 

@@ -51,6 +51,8 @@ class DropReason(str, enum.Enum):
     BLOCKED_URL = "blocked_url"
     TOO_MUCH_PII = "too_much_pii"
     TOXIC = "toxic"
+    # line deduplication: what was left after removing lines repeated across the group was too short
+    TOO_SHORT_AFTER_LINE_DEDUP = "too_short_after_line_dedup"
     # deduplication
     URL_DUPLICATE = "url_duplicate"
     EXACT_DUPLICATE = "exact_duplicate"
@@ -93,6 +95,8 @@ class DropReason(str, enum.Enum):
     # quality: fastText classifier
     QUALITY_SCORE_TOO_LOW = "quality_score_too_low"
     BELOW_QUALITY_TOP_FRACTION = "below_quality_top_fraction"
+    # decontamination: shares n-grams with an evaluation set item (a benchmark's test data)
+    CONTAMINATED = "contaminated"
     # any stage: an unexpected exception on one document (it goes to dead_letter/)
     STAGE_ERROR = "stage_error"
 

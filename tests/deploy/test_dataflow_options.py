@@ -35,6 +35,7 @@ STAGES = [
     "ExtractText",
     "IdentifyLanguage",
     "ApplySafety",
+    "DedupLines",
     "Deduplicate",
     "ApplyQuality",
     "TagDomains",

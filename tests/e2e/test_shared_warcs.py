@@ -55,6 +55,7 @@ def test_output_schema_languages_and_manifest(run):
         "ExtractText",
         "IdentifyLanguage",
         "ApplySafety",
+        "DedupLines",
         "Deduplicate",
         "ApplyQuality",
         "TagDomains",

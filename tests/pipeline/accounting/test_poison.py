@@ -29,6 +29,7 @@ from pipeline.core.records import Capture, Document, DropReason, Provenance, des
 from pipeline.runner import run_pipeline
 from pipeline.stages import apply_quality as quality
 from pipeline.stages import apply_safety as safety
+from pipeline.stages import dedup_lines as lines
 from pipeline.stages import deduplicate as dedup
 from pipeline.stages import extract_text as extract
 from pipeline.stages import identify_language as langid
@@ -140,6 +141,7 @@ POISONED = {
     "ExtractText": "poison-extract",
     "IdentifyLanguage": "poison-langid",
     "ApplySafety": "poison-safety",
+    "DedupLines": "poison-lines",
     "Deduplicate": ("poison-url-key", "poison-text-group", "poison-signature"),
     "ApplyQuality": "poison-quality",
     "TagDomains": "poison-domains",
@@ -156,7 +158,7 @@ def poisoned_run(tmp_path_factory):
     good = {f"https://good.example/{n}": _article(n) for n in range(6)}
     bad = {
         f"https://bad.example/{marker}": _article(
-            100 + n, f"Write to {SECRET}." if marker != "poison-signature" else "nightshade"
+            100 + n, f"Write to {SECRET} about {marker}." if marker != "poison-signature" else "nightshade"
         )
         for n, marker in enumerate(_markers())
     }
@@ -198,6 +200,7 @@ def poisoned_run(tmp_path_factory):
         langid._IdentifyLanguageFn, "process_one", _fail_on(langid._IdentifyLanguageFn, "poison-langid")
     )
     monkeypatch.setattr(safety._ApplySafetyFn, "process_one", _fail_on(safety._ApplySafetyFn, "poison-safety"))
+    monkeypatch.setattr(lines._KeyLinesFn, "process_one", _fail_on(lines._KeyLinesFn, "poison-lines"))
     monkeypatch.setattr(dedup, "url_key", failing_url_key)
     monkeypatch.setattr(dedup._KeepOnePerTextFn, "decide", failing_text_group)
     monkeypatch.setattr(dedup.MinHasher, "signatures", failing_signatures)
@@ -251,11 +254,12 @@ def test_each_poisoned_document_is_a_stage_error_of_its_stage(poisoned_run):
         "ExtractText": 1,
         "IdentifyLanguage": 1,
         "ApplySafety": 1,
+        "DedupLines": 1,
         "Deduplicate": 3,
         "ApplyQuality": 1,
         "TagDomains": 1,
     }
-    assert funnel["dropped_by_reason"] == {"stage_error": 9}
+    assert funnel["dropped_by_reason"] == {"stage_error": 10}
 
 
 @pytest.mark.slow
@@ -277,7 +281,7 @@ def test_each_poisoned_document_is_in_the_dead_letters_whole(poisoned_run):
 def test_logs_name_the_failures_but_never_the_text(poisoned_run):
     *_, messages = poisoned_run
     failures = [m for m in messages if "dead_letter/" in m]
-    assert len(failures) == 8
+    assert len(failures) == 9
     assert not [m for m in messages if SECRET in m]
 
 

@@ -41,7 +41,10 @@ def test_values_are_mapped_and_typed():
             {"ingest": {"spread_records": "sometimes"}},
             "ingest.spread_records: must be one of auto, always, never, not 'sometimes'",
         ),
-        ({"stages": {}}, "stages: unknown key; allowed: ingest, extract, langid, safety, dedup, quality, output"),
+        ({"lines": {"scope": "site"}}, "lines.scope: must be one of host, run, not 'site'"),
+        ({"lines": {"min_docs": 1}}, "lines.min_docs: must be >= 2"),
+        ({"lines": {"min_words": 0}}, "lines.min_words: must be >= 1"),
+        ({"stages": {}}, "stages: unknown key; allowed: ingest, extract, langid, safety, lines, dedup, quality"),
     ],
 )
 def test_bad_values_name_the_key(raw, message):
