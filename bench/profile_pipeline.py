@@ -36,6 +36,15 @@ CATEGORIES = [
     ("start-up: imports", r"_find_and_load|_call_with_frames_removed \(<frozen importlib"),
     ("extraction (trafilatura, lxml)", r"trafilatura/|justext/|lxml/|htmldate/|courlan/"),
     ("sandbox IPC (pickle + pipe, both ends)", r"pipeline/extraction/sandbox\.py"),
+    ("PII + toxicity (ApplySafety)", r"filters/(pii|pii_recognizers|url_blocklist)\.py|classifiers/toxicity\.py"),
+    ("line dedup", r"filters/line_dedup\.py|pipeline/stages/dedup_lines\.py"),
+    (
+        "topic, format, domain tagging",
+        r"classifiers/(content|content_tagging|domain)\.py|pipeline/stages/tag_domains\.py"
+        r"|filters/(content_evidence|page_metadata|url_signals|topic_words|domain_rules|domain_content|taxonomy)\.py",
+    ),
+    ("quality classifier (fastText)", r"classifiers/quality\.py"),
+    ("decontamination", r"filters/decontamination\.py"),
     ("language ID (fastText)", r"classifiers/langid\.py|fasttext"),
     (
         "quality filters (C4, FineWeb, Gopher)",
@@ -102,21 +111,8 @@ def _short(frame: str) -> str:
     return f"{name} ({path})"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=None, help="use the first N eval pages (default: all)")
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
-    parser.add_argument("--top", type=int, default=20)
-    parser.add_argument("--keep", type=Path, default=None, help="also copy py-spy's raw output here")
-    parser.add_argument(
-        "--stages",
-        choices=("default", "datatrove"),
-        default="default",
-        help="the full default pipeline, or only the stages datatrove has (vs_datatrove's config)",
-    )
-    parser.add_argument("--beam-arg", action="append", default=[], help="extra Beam flag for `gristmill run`")
-    args = parser.parse_args()
+def record(args: argparse.Namespace) -> tuple[Counter, Counter, int, int, float]:
+    """Run `gristmill run` under py-spy; (by category, by leaf, total samples, pages, wall seconds)."""
     if not EVAL_DIR.is_dir():
         sys.exit(f"skipped: shared data not found at {EVAL_DIR}")
     if not PY_SPY.exists():
@@ -163,16 +159,39 @@ def main() -> None:
         if args.keep:
             shutil.copyfile(raw, args.keep)
         by_category, by_leaf, total = parse(raw)
+    return by_category, by_leaf, total, len(corpus), seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=None, help="use the first N eval pages (default: all)")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
+    parser.add_argument("--top", type=int, default=20)
+    parser.add_argument("--keep", type=Path, default=None, help="also copy py-spy's raw output here")
+    parser.add_argument(
+        "--stages",
+        choices=("default", "datatrove"),
+        default="default",
+        help="the full default pipeline, or only the stages datatrove has (vs_datatrove's config)",
+    )
+    parser.add_argument("--beam-arg", action="append", default=[], help="extra Beam flag for `gristmill run`")
+    parser.add_argument("--from-raw", type=Path, help="tabulate an earlier --keep file instead of running")
+    args = parser.parse_args()
+    if args.from_raw:
+        by_category, by_leaf, total = parse(args.from_raw)
+        title, seconds = f"{args.from_raw}", None
+    else:
+        by_category, by_leaf, total, pages, seconds = record(args)
+        title = f"{pages:,} pages, {args.workers} worker(s)"
 
     rate = args.rate
     kinds = sorted(
         {kind for kind, _ in by_category}, key=lambda k: -sum(n for (kk, _), n in by_category.items() if kk == k)
     )
-    print(
-        f"## Profile of `gristmill run`, {len(corpus):,} pages, {args.workers} worker(s) "
-        f"(py-spy, {rate}/s, CPU samples only)\n"
-    )
-    print(f"wall {seconds:.1f} s (under py-spy); sampled CPU {total / rate:.1f} s\n")
+    print(f"## Profile of `gristmill run`, {title} (py-spy, {rate}/s, CPU samples only)\n")
+    wall = f"wall {seconds:.1f} s (under py-spy); " if seconds is not None else ""
+    print(f"{wall}sampled CPU {total / rate:.1f} s\n")
     print("| category | " + " | ".join(kinds) + " | all | share |")
     print("|---|" + "---:|" * (len(kinds) + 2))
     categories = [name for name, _ in CATEGORIES] + [OTHER]
