@@ -13,13 +13,47 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from typing import BinaryIO
 
 from apache_beam.io.filesystems import FileSystems
+
+from pipeline.core.layout import temporary_path
 
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 6
 FIRST_DELAY_S = 0.2  # doubled after each failure: 0.2, 0.4, ... 3.2 s, 6.2 s in all
+
+
+def write_file(path: str, write: Callable[[BinaryIO], None]) -> None:
+    """Write `path` whole: `write(sink)` into a fresh temporary, then `commit` it (replacing).
+
+    The upload itself can fail after the client's own retries (S3 answering a multipart
+    upload's completion with 503 SlowDown): then the whole write is retried under a new
+    temporary name, the failed one removed when it can be. `write` must be repeatable."""
+    for attempt in range(ATTEMPTS):
+        temporary = temporary_path(path)
+        try:
+            with FileSystems.create(temporary) as sink:
+                write(sink)
+        except Exception as err:  # noqa: BLE001 -- Beam wraps every store's errors differently
+            _discard(temporary)
+            if attempt == ATTEMPTS - 1:
+                raise
+            log.warning("writing %s failed (%s); retry %d of %d", path, type(err).__name__, attempt + 1, ATTEMPTS - 1)
+            time.sleep(FIRST_DELAY_S * 2**attempt)
+            continue
+        commit(temporary, path, replace=True)
+        return
+
+
+def _discard(temporary: str) -> None:
+    try:
+        if FileSystems.exists(temporary):
+            FileSystems.delete([temporary])
+    except Exception:  # noqa: BLE001 -- a leftover hidden temporary is harmless; the retry matters
+        pass
 
 
 def _committed(temporary: str, final: str) -> bool:

@@ -11,11 +11,10 @@ from __future__ import annotations
 import json
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 
-from pipeline.accounting.commit import commit
+from pipeline.accounting.commit import write_file
 from pipeline.accounting.guard import StageOutput
-from pipeline.core.layout import FUNNEL, temporary_path, under
+from pipeline.core.layout import FUNNEL, under
 
 FUNNEL_FORMAT_VERSION = 1
 _KEPT = "__kept__"
@@ -105,10 +104,8 @@ def funnel_inputs(stages: list[tuple[str, StageOutput]]) -> dict[str, beam.PColl
 
 def write_json(path: str, payload: dict) -> None:
     """Write JSON through Beam's filesystems (local, s3://, gs://), via a hidden temporary name."""
-    temporary = temporary_path(path)
-    with FileSystems.create(temporary) as sink:
-        sink.write(json.dumps(payload, indent=2, sort_keys=False).encode())
-    commit(temporary, path, replace=True)
+    data = json.dumps(payload, indent=2, sort_keys=False).encode()
+    write_file(path, lambda sink: sink.write(data))
 
 
 class RecordFunnel(beam.PTransform):

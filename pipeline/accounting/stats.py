@@ -19,10 +19,9 @@ import math
 import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
-from apache_beam.io.filesystems import FileSystems
 
-from pipeline.accounting.commit import commit
-from pipeline.core.layout import stats_table_path, temporary_path, under
+from pipeline.accounting.commit import write_file
+from pipeline.core.layout import stats_table_path, under
 from pipeline.core.records import MODEL_SOURCE, Document
 from pipeline.core.schema import estimate_tokens, safe_domain
 
@@ -319,10 +318,7 @@ _FUNNEL = _schema(
 
 def write_parquet(path: str, table: pa.Table) -> None:
     """Write one Parquet file through Beam's filesystems, via a hidden temporary name."""
-    temporary = temporary_path(path)
-    with FileSystems.create(temporary) as sink:
-        pq.write_table(table, sink, compression="zstd")
-    commit(temporary, path, replace=True)
+    write_file(path, lambda sink: pq.write_table(table, sink, compression="zstd"))
 
 
 def write_stats(stats: StatsAccumulator, funnel: dict, output_dir: str) -> list[str]:

@@ -20,10 +20,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
-from pipeline.accounting.commit import commit
+from pipeline.accounting.commit import write_file
 from pipeline.accounting.packing import pack, unpack
 from pipeline.config import OutputConfig
-from pipeline.core.layout import shard_path, temporary_path
+from pipeline.core.layout import shard_path
 from pipeline.core.mixture_config import mixture_group
 from pipeline.core.records import Document
 from pipeline.core.schema import SCHEMA, document_to_row
@@ -36,11 +36,11 @@ def packed_row(doc: Document, axis: str = "domain") -> tuple[str, str, bytes]:
 
 
 def assign_shard(keyed_row: tuple[str, str, bytes], counts: dict[str, int], rows_per_shard: int):
-    """(group, id, packed row) -> ((group, shard index, shard count), packed row): a stable hash of the id picks
-    the shard."""
+    """(group, id, packed row) -> ((group, shard index, shard count), (id, packed row)): a stable hash of the id
+    picks the shard."""
     domain, doc_id, blob = keyed_row
     count = max(1, math.ceil(counts[domain] / rows_per_shard))
-    return (domain, zlib.crc32(doc_id.encode()) % count, count), blob
+    return (domain, zlib.crc32(doc_id.encode()) % count, count), (doc_id, blob)
 
 
 class _WriteShardFn(beam.DoFn):
@@ -50,29 +50,37 @@ class _WriteShardFn(beam.DoFn):
         self._axis = axis
 
     def process(self, element):
-        # ((domain, index, count), Iterable[packed row]) -> shard info dict
-        (domain, index, count), blobs = element
-        rows = [unpack(blob) for blob in blobs]
+        # ((domain, index, count), Iterable[(id, packed row)]) -> shard info dict
+        (domain, index, count), keyed_blobs = element
+        # sorted by id so a rerun writes byte-identical shards (idempotent manifest); rows stay packed
+        # until their row group is written, so a shard costs its packed size plus one row group
+        keyed_blobs = sorted(keyed_blobs, key=lambda keyed: keyed[0])
         relative = shard_path(domain, index, count, axis=self._axis)
         final = f"{self._output_dir}/{relative}"
-        temporary = temporary_path(final)
-        n_rows = tokens = 0
+        totals = {}
+        write_file(final, lambda sink: totals.update(self._write(sink, keyed_blobs)))
+        size = FileSystems.match([final])[0].metadata_list[0].size_in_bytes
+        yield {
+            "path": relative,
+            "domain": domain,
+            "rows": totals["rows"],
+            "bytes": size,
+            "tokens_estimate": totals["tokens_estimate"],
+        }
+
+    def _write(self, sink, keyed_blobs: list[tuple[str, bytes]]) -> dict[str, int]:
         compression = None if self._config.compression == "none" else self._config.compression
         level = self._config.compression_level if compression == "zstd" else None
-        with FileSystems.create(temporary) as sink:
-            with pq.ParquetWriter(sink, SCHEMA, compression=compression, compression_level=level) as writer:
-                batch = []
-                # sorted by id so a rerun writes byte-identical shards (idempotent manifest);
-                # this holds one shard in memory, which `rows_per_shard` bounds
-                for row in sorted(rows, key=lambda r: r["id"]):
-                    batch.append(row)
-                    if len(batch) >= self._config.row_group_rows:
-                        n_rows, tokens = self._flush(writer, batch, n_rows, tokens)
-                if batch or n_rows == 0:
+        n_rows = tokens = 0
+        with pq.ParquetWriter(sink, SCHEMA, compression=compression, compression_level=level) as writer:
+            batch = []
+            for _, blob in keyed_blobs:
+                batch.append(unpack(blob))
+                if len(batch) >= self._config.row_group_rows:
                     n_rows, tokens = self._flush(writer, batch, n_rows, tokens)
-        commit(temporary, final)
-        size = FileSystems.match([final])[0].metadata_list[0].size_in_bytes
-        yield {"path": relative, "domain": domain, "rows": n_rows, "bytes": size, "tokens_estimate": tokens}
+            if batch or n_rows == 0:
+                n_rows, tokens = self._flush(writer, batch, n_rows, tokens)
+        return {"rows": n_rows, "tokens_estimate": tokens}
 
     def _flush(self, writer: pq.ParquetWriter, batch: list[dict], n_rows: int, tokens: int) -> tuple[int, int]:
         table = pa.Table.from_pylist(batch, schema=SCHEMA)

@@ -7,7 +7,7 @@ from apache_beam.io.filesystem import BeamIOError
 from apache_beam.io.filesystems import FileSystems
 
 from pipeline.accounting import commit as commit_module
-from pipeline.accounting.commit import commit
+from pipeline.accounting.commit import commit, write_file
 
 
 @pytest.fixture(autouse=True)
@@ -60,3 +60,29 @@ def test_replace_and_give_up_loudly(tmp_path, monkeypatch):
     with pytest.raises(BeamIOError):
         commit(str(temporary), str(final))
     assert calls["n"] == commit_module.ATTEMPTS and temporary.read_text() == "newer"
+
+
+def test_a_write_whose_upload_fails_is_written_again_whole(tmp_path):
+    """S3 can fail the completion of an upload after its client's retries: the whole write is redone under a new
+    temporary, the failed one removed, and the file ends up whole, once."""
+    calls = {"n": 0}
+
+    def write(sink):
+        calls["n"] += 1
+        sink.write(b"first half ")
+        if calls["n"] <= 2:
+            raise BeamIOError("CompleteMultipartUpload: SlowDown", {})
+        sink.write(b"second half")
+
+    write_file(str(tmp_path / "x.json"), write)
+    assert (tmp_path / "x.json").read_bytes() == b"first half second half" and calls["n"] == 3
+    assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
+
+
+def test_a_write_that_keeps_failing_raises(tmp_path):
+    def write(sink):
+        raise BeamIOError("SlowDown", {})
+
+    with pytest.raises(BeamIOError):
+        write_file(str(tmp_path / "x.json"), write)
+    assert list(tmp_path.iterdir()) == []

@@ -188,8 +188,8 @@ def test_write_shards_splits_by_domain_and_size(tmp_path):
 
 def test_assign_shard_is_stable():
     row = ("news", "3f9a" * 5, b"packed row")
-    key, same = assign_shard(row, {"news": 100}, 30)
-    assert key[0] == "news" and key[2] == 4 and 0 <= key[1] < 4 and same is row[2]
+    key, (doc_id, same) = assign_shard(row, {"news": 100}, 30)
+    assert key[0] == "news" and key[2] == 4 and 0 <= key[1] < 4 and (doc_id, same) == row[1:] and same is row[2]
     assert assign_shard(tuple(row), {"news": 100}, 30)[0] == key
     assert assign_shard(row, {"news": 1}, 30)[0] == ("news", 0, 1)
     assert [assign_shard(("news", f"doc-{n}", b""), {"news": 100}, 30)[0][1] for n in range(40)].count(
