@@ -35,7 +35,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from filters.minhash import position_multipliers
+from filters.minhash import fmix64, position_multipliers
 from filters.text_normalization import normalized_code_points, word_spans
 from pipeline.core.records import DropReason
 
@@ -59,16 +59,6 @@ class IndexFormatError(ValueError):
     """A file that is not a decontamination index this version of gristmill can read."""
 
 
-def _fmix64(h: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 64-bit finalizer on uint64 arrays, in place (as filters/minhash.py)."""
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xFF51AFD7ED558CCD)
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xC4CEB9FE1A85EC53)
-    h ^= h >> np.uint64(33)
-    return h
-
-
 def word_hashes(code_points: np.ndarray) -> np.ndarray:
     """(W,) uint64: a hash per word of a normalized text (`normalized_code_points`: one space between words).
 
@@ -85,7 +75,7 @@ def word_hashes(code_points: np.ndarray) -> np.ndarray:
     prefix = np.zeros(len(code_points) + 1, np.uint64)  # (n + 1,)
     np.multiply(code_points, powers[: len(code_points)], out=prefix[1:])
     np.cumsum(prefix[1:], out=prefix[1:])
-    return _fmix64((prefix[ends] - prefix[starts]) * inverse_powers[starts])
+    return fmix64((prefix[ends] - prefix[starts]) * inverse_powers[starts])
 
 
 def _power_tables(size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -114,7 +104,7 @@ def ngram_hashes(code_points: np.ndarray, ngram: int) -> np.ndarray:
     combined = words[:windows] * multipliers[0]
     for i in range(1, ngram):
         combined += words[i : i + windows] * multipliers[i]
-    return _fmix64(combined)
+    return fmix64(combined)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -45,7 +45,7 @@ _CHUNK_SHINGLES = 8192  # (num_perm, 8192) uint32 = 3.7 MB at 112 permutations: 
 _MASK64 = (1 << 64) - 1
 
 
-def _fmix64(h: np.ndarray) -> np.ndarray:
+def fmix64(h: np.ndarray) -> np.ndarray:
     """MurmurHash3's 64-bit finalizer on uint64 arrays, in place: a bijection that avalanches."""
     h ^= h >> np.uint64(33)
     h *= np.uint64(0xFF51AFD7ED558CCD)
@@ -67,7 +67,7 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
 
 def position_multipliers(ngram: int) -> np.ndarray:
     """(ngram,) uint64: odd multipliers, one per word position in a shingle (order matters)."""
-    return _fmix64(np.array([(_GOLDEN * (i + 1)) & _MASK64 for i in range(ngram)], dtype=np.uint64)) | np.uint64(1)
+    return fmix64(np.array([(_GOLDEN * (i + 1)) & _MASK64 for i in range(ngram)], dtype=np.uint64)) | np.uint64(1)
 
 
 def affine32_permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -150,7 +150,7 @@ class MinHasher:
         for i in range(1, n):
             combined += words[i : i + windows] * self._multipliers[i]
         inside = word_docs[:windows] == word_docs[n - 1 :]  # the window does not cross a document end
-        hashes = (_fmix64(combined[inside]) >> np.uint64(32)).astype(np.uint32)  # (S,)
+        hashes = (fmix64(combined[inside]) >> np.uint64(32)).astype(np.uint32)  # (S,)
         offsets = np.zeros(count + 1, np.int64)
         np.cumsum(np.maximum(words_per_doc - n + 1, 0), out=offsets[1:])
         return hashes, offsets
@@ -162,7 +162,7 @@ class MinHasher:
         prefix = np.zeros(len(joined) + 1, dtype=np.uint64)  # (C + 1,)
         np.multiply(joined, powers[: len(joined)], out=prefix[1:])
         np.cumsum(prefix[1:], out=prefix[1:])
-        return _fmix64((prefix[ends] - prefix[starts]) * inverse_powers[starts])
+        return fmix64((prefix[ends] - prefix[starts]) * inverse_powers[starts])
 
     def _power_tables(self, size: int) -> tuple[np.ndarray, np.ndarray]:
         """BASE**j and BASE**-j mod 2^64 for j < size; kept for the next batch unless huge."""
