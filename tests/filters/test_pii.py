@@ -1,6 +1,8 @@
 import json
 import logging
 import socket
+import subprocess
+import sys
 
 import pytest
 from presidio_analyzer import RecognizerResult
@@ -207,3 +209,18 @@ def test_eval_command_prints_a_table(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "| EMAIL_ADDRESS | 1.000 | 1.000 | 1.000 | 1 | 1 |" in out
     assert "| **pattern types** | 1.000 | 1.000 | 1.000 | 2 | 2 |" in out
+
+
+def test_the_redactor_loads_without_torch_and_torch_still_imports_after():
+    """presidio's device check and spaCy's thinc import torch when it is installed (1.3 s, ~230 MB per worker);
+    PII runs regexes and CPU NER, so the redactor loads with torch hidden, and hides it only while loading."""
+    script = (
+        "import sys\n"
+        "from filters.pii import PiiConfig, PiiRedactor\n"
+        "PiiRedactor(PiiConfig()).redact('mail a.b@example.com', 'en')\n"
+        "print('torch' in sys.modules)\n"
+        "import torch\n"
+        "print(torch.tensor([1]).sum().item())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "1"]
