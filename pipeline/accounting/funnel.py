@@ -13,7 +13,7 @@ import json
 import apache_beam as beam
 
 from pipeline.accounting.commit import write_file
-from pipeline.accounting.guard import StageOutput
+from pipeline.accounting.guard import StageOutput, SumByKey
 from pipeline.core.layout import FUNNEL, under
 
 FUNNEL_FORMAT_VERSION = 1
@@ -72,27 +72,6 @@ def build_funnel(events: list[tuple[tuple[str, str], int]], stage_names: list[st
     }
 
 
-class CountEvents(beam.CombineFn):
-    """(stage, reason) events -> [((stage, reason), count)], the input `build_funnel` takes."""
-
-    def create_accumulator(self) -> dict:
-        return {}
-
-    def add_input(self, counts: dict, event) -> dict:
-        counts[event] = counts.get(event, 0) + 1
-        return counts
-
-    def merge_accumulators(self, accumulators) -> dict:
-        merged: dict = {}
-        for counts in accumulators:
-            for event, count in counts.items():
-                merged[event] = merged.get(event, 0) + count
-        return merged
-
-    def extract_output(self, counts: dict) -> list:
-        return sorted(counts.items())
-
-
 def funnel_inputs(stages: list[tuple[str, StageOutput]]) -> dict[str, beam.PCollection]:
     """The dict `RecordFunnel` is applied to."""
     inputs = {}
@@ -121,20 +100,20 @@ class RecordFunnel(beam.PTransform):
         self._stage_names = list(stage_names)
 
     def expand(self, outputs: dict[str, beam.PCollection]):
-        # every record becomes one (stage, reason or __kept__) event; one combine counts them all
+        # every record becomes one ((stage, reason or __kept__), 1) event; one combine counts them all
         # (one shuffle for the whole funnel, not one per stage and output: each costs the local runner a stage)
         events = []
         for name in self._stage_names:
             events.append(
-                outputs[f"{name}/kept"] | f"KeptEvent{name}" >> beam.Map(lambda _, stage=name: (stage, _KEPT))
+                outputs[f"{name}/kept"] | f"KeptEvent{name}" >> beam.Map(lambda _, stage=name: ((stage, _KEPT), 1))
             )
             events.append(
-                outputs[f"{name}/dropped"] | f"DropEvent{name}" >> beam.Map(lambda r: (r.stage, r.reason.value))
+                outputs[f"{name}/dropped"] | f"DropEvent{name}" >> beam.Map(lambda r: ((r.stage, r.reason.value), 1))
             )
         return (
             events
             | "AllEvents" >> beam.Flatten()
-            | "CountEvents" >> beam.CombineGlobally(CountEvents())
+            | "CountEvents" >> beam.CombineGlobally(SumByKey())
             | "BuildFunnel" >> beam.Map(build_funnel, stage_names=self._stage_names)
             | "WriteFunnel" >> beam.Map(self._write)
         )

@@ -75,6 +75,29 @@ class BeamCounter:
         counter.inc(n)
 
 
+class SumByKey(beam.CombineFn):
+    """(key, n) pairs -> [(key, total)], sorted: counts as data (exact on every runner, unlike metrics),
+    summed in one combine over the whole PCollection, so one shuffle however many keys."""
+
+    def create_accumulator(self) -> dict:
+        return {}
+
+    def add_input(self, totals: dict, pair) -> dict:
+        key, n = pair
+        totals[key] = totals.get(key, 0) + n
+        return totals
+
+    def merge_accumulators(self, accumulators) -> dict:
+        merged: dict = {}
+        for totals in accumulators:
+            for key, n in totals.items():
+                merged[key] = merged.get(key, 0) + n
+        return merged
+
+    def extract_output(self, totals: dict) -> list:
+        return sorted(totals.items())
+
+
 def rejected(rejection: Rejection, counter: BeamCounter) -> beam.pvalue.TaggedOutput:
     counter.inc(f"dropped_{rejection.reason.value}")
     return beam.pvalue.TaggedOutput(DROPPED, rejection)

@@ -40,6 +40,7 @@ from pipeline.accounting.guard import (
     BeamCounter,
     StageFn,
     StageOutput,
+    SumByKey,
     flatten_outputs,
     rejected,
 )
@@ -119,8 +120,8 @@ class _RemoveLinesFn(StageFn):
 
 def _stats_dict(pairs: list[tuple[str, int]], config: LineDedupConfig) -> dict:
     totals = dict(pairs)
-    settings = {"enabled": config.enabled, "scope": config.scope, "min_docs": config.min_docs}
-    return settings | {"min_words": config.min_words} | {name: totals.get(name, 0) for name in STAT_NAMES}
+    settings = {name: getattr(config, name) for name in ("enabled", "scope", "min_docs", "min_words")}
+    return settings | {name: totals.get(name, 0) for name in STAT_NAMES}
 
 
 class DedupLines(beam.PTransform):
@@ -159,10 +160,7 @@ class DedupLines(beam.PTransform):
             out = flatten_outputs("All", removed.kept, steps)
             stats = removed[STATS]
         self.stats = (
-            stats
-            | "SumStats" >> beam.CombinePerKey(sum)
-            | "CollectStats" >> beam.combiners.ToList()
-            | "StatsDict" >> beam.Map(_stats_dict, config)
+            stats | "SumStats" >> beam.CombineGlobally(SumByKey()) | "StatsDict" >> beam.Map(_stats_dict, config)
         )
         return out
 

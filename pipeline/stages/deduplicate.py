@@ -80,6 +80,7 @@ from pipeline.accounting.guard import (
     BeamCounter,
     StageError,
     StageOutput,
+    SumByKey,
     dead_lettered,
     rejected,
 )
@@ -111,7 +112,6 @@ class DedupKeys(NamedTuple):
     """What the dedup steps know of a document: everything but its text."""
 
     id: str
-    url: str  # as fetched: for log lines and tests
     url_key: str
     fetch_order: tuple[float, str]
     text_key: bytes
@@ -179,7 +179,6 @@ class _KeysFn(beam.DoFn):
             keys.append(
                 DedupKeys(
                     doc.id,
-                    doc.url,
                     url_key(doc) if config.url else "",
                     fetch_order(doc),
                     text_key(doc) if config.exact else b"",
@@ -444,8 +443,7 @@ class Deduplicate(beam.PTransform):
         return (
             stats
             | "AllStats" >> beam.Flatten()
-            | "SumStats" >> beam.CombinePerKey(sum)
-            | "CollectStats" >> beam.combiners.ToList()
+            | "SumStats" >> beam.CombineGlobally(SumByKey())
             | "StatsDict" >> beam.Map(_stats_dict)
         )
 
