@@ -41,8 +41,11 @@ RUN pip install --no-cache-dir "/opt/gristmill[ner]" \
     && useradd --uid "${GRISTMILL_UID}" --gid "${GRISTMILL_UID}" --create-home --shell /usr/sbin/nologin gristmill
 
 # The flex template launcher runs `python $FLEX_TEMPLATE_PYTHON_PY_FILE --input=... --output=...`.
+# ARROW_DEFAULT_MEMORY_POOL: the SDK workers write shards with the allocator that hands
+# memory back, as `gristmill run` sets for local runs (pipeline/lean_process.py).
 ENV FLEX_TEMPLATE_PYTHON_PY_FILE=/opt/gristmill/flex_template_main.py \
-    PYTHONUNBUFFERED=1
+    PYTHONUNBUFFERED=1 \
+    ARROW_DEFAULT_MEMORY_POOL=system
 
 USER ${GRISTMILL_UID}:${GRISTMILL_UID}
 

@@ -17,6 +17,7 @@ import os
 import sys
 
 from gristmill import __version__
+from pipeline.lean_process import allow_pandas, lean_pipeline_process
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
         importlib.import_module(name).add_parser(commands)
     return parser
 
+
+_PIPELINE_COMMANDS = ("run", "demo")
 
 # Command groups kept in their own modules: each has `add_parser(commands)`, which
 # registers its subcommands with `set_defaults(handler=...)`; a handler takes the
@@ -92,12 +95,24 @@ def _run(
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    args, extra = _parser().parse_known_args(argv)
-    if extra and args.command != "run":
-        print(f"gristmill {args.command}: unknown options {' '.join(extra)}", file=sys.stderr)
-        return 2
-    if hasattr(args, "handler"):
-        return args.handler(args)  # command modules import what they need (`gristmill report` never loads Beam)
+    words = sys.argv[1:] if argv is None else argv
+    # before the parser imports the command modules (pyarrow among them): no pandas, Arrow's
+    # system allocator (-70 MiB at the runner's peak; pipeline/lean_process.py)
+    refused = bool(words) and words[0] in _PIPELINE_COMMANDS and lean_pipeline_process()
+    try:
+        args, extra = _parser().parse_known_args(argv)
+        if extra and args.command != "run":
+            print(f"gristmill {args.command}: unknown options {' '.join(extra)}", file=sys.stderr)
+            return 2
+        if hasattr(args, "handler"):
+            return args.handler(args)  # command modules import what they need (`gristmill report` never loads Beam)
+        return _command(args, extra)
+    finally:
+        if refused:
+            allow_pandas()  # main() called in-process (tests) leaves the interpreter as it found it
+
+
+def _command(args: argparse.Namespace, extra: list[str]) -> int:
     from filters.decontamination import IndexFormatError
     from pipeline.config import ConfigError
     from pipeline.runner import OutputExistsError
