@@ -63,6 +63,7 @@ from vs_datatrove import (
     DATATROVE_PYTHON,
     GRISTMILL_CONFIG,
     build_corpus,
+    gristmill_command,
     pinned,
     place_datatrove_lid,
     run_datatrove,
@@ -146,23 +147,9 @@ def run_bare(inputs: Path, pages: int, label: str, workdir: Path, env: dict) -> 
 def run_gristmill(
     warcs: Path, config: Path | None, workers: int, pin: bool, side: str, label: str, pages: int, workdir: Path, env
 ) -> Sample:
-    """`vs_datatrove.run_gristmill` without its fixed config and running mode: the runner picks the mode."""
+    """Unlike `vs_datatrove.run_gristmill`: any config, and the runner picks the running mode."""
     output = workdir / f"gristmill-{label}"
-    command = [
-        sys.executable,
-        "-m",
-        "gristmill.cli",
-        "run",
-        "--input",
-        str(warcs),
-        "--output",
-        str(output),
-        *(["--config", str(config)] if config else []),
-        "--overwrite",
-        "--no-progress",
-        "--direct_num_workers",
-        str(workers),
-    ]
+    command = gristmill_command(warcs, output, config, workers)
     seconds, cpu, others, peaks = run_tree(
         side, label, pinned(command, pin), env, workdir / f"gristmill-{label}.log", process_kind, pages
     )

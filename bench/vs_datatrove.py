@@ -195,26 +195,30 @@ def pinned(command: list[str], pin: bool) -> list[str]:
     return ["taskset", "-c", "0", *command] if pin else command
 
 
-def run_gristmill(shards: Path, workers: int, pin: bool, label: str, pages: int, workdir: Path, env: dict) -> Run:
-    config = workdir / "gristmill.yaml"
-    config.write_text(yaml.safe_dump(GRISTMILL_CONFIG))
-    output = workdir / f"gristmill-{label}"
-    command = [
+def gristmill_command(inputs: Path, output: Path, config: Path | None, workers: int, *beam_flags: str) -> list[str]:
+    """`gristmill run` as the benches start it: a fresh interpreter, no progress line, `workers` workers."""
+    return [
         sys.executable,
         "-m",
         "gristmill.cli",
         "run",
         "--input",
-        str(shards),
+        str(inputs),
         "--output",
         str(output),
-        "--config",
-        str(config),
+        *(["--config", str(config)] if config else []),
         "--overwrite",
         "--no-progress",
-        "--direct_running_mode=multi_processing",
+        *beam_flags,
         f"--direct_num_workers={workers}",
     ]
+
+
+def run_gristmill(shards: Path, workers: int, pin: bool, label: str, pages: int, workdir: Path, env: dict) -> Run:
+    config = workdir / "gristmill.yaml"
+    config.write_text(yaml.safe_dump(GRISTMILL_CONFIG))
+    output = workdir / f"gristmill-{label}"
+    command = gristmill_command(shards, output, config, workers, "--direct_running_mode=multi_processing")
     seconds, cpu, others, peaks = run_tree(
         "gristmill", label, pinned(command, pin), env, workdir / f"gristmill-{label}.log", process_kind, pages
     )
